@@ -1,0 +1,51 @@
+# Chorus: `make run` starts everything on demo data; `make test` runs the checks.
+# Both work on a fresh machine with only Python 3.11+ and git.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run test lint venv deps deps-dev migrate seed clean processes
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.deps: requirements.txt | $(BIN)/python
+	$(PIP) install -r requirements.txt
+	@touch $@
+
+$(VENV)/.deps-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(PIP) install -r requirements-dev.txt
+	@touch $@ $(VENV)/.deps
+
+venv: $(BIN)/python
+deps: $(VENV)/.deps
+deps-dev: $(VENV)/.deps-dev
+
+# DEBUG defaults to on for the local demo only; production sets its own environment.
+RUN_ENV := DEBUG=$${DEBUG:-1}
+
+migrate: deps
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+
+# The embedded Redis starts only when REDIS_URL is not set.
+PROCESSES := $(if $(REDIS_URL),web worker beat,redis web worker beat)
+
+run: seed
+	@mkdir -p var
+	@echo "Starting Chorus on http://127.0.0.1:$${CHORUS_PORT:-8000}/  (Ctrl-C stops everything)"
+	$(RUN_ENV) $(BIN)/honcho start -f Procfile $(PROCESSES)
+
+lint: deps-dev
+	$(BIN)/ruff check .
+
+test: deps-dev lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* var/redis var/mail var/celerybeat-schedule* .pytest_cache .ruff_cache

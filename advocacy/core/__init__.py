@@ -1,0 +1,1 @@
+"""Shared kernel: no domain imports here (errors, outbound HTTP, fetcher, crypto, queueing)."""

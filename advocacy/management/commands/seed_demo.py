@@ -1,0 +1,15 @@
+"""Load the demo data; running it again changes nothing that exists."""
+
+from django.core.management.base import BaseCommand
+
+from advocacy.demo.people import DEMO_PASSWORD, seed_people
+
+
+class Command(BaseCommand):
+    help = "Create demo teams, people and content (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options) -> None:
+        logins = seed_people()
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in at the portal with:"))
+        for login in logins:
+            self.stdout.write(f"  {login.email:<32} {DEMO_PASSWORD:<14} {login.role}")

@@ -1,0 +1,1 @@
+"""Content library, campaigns, feed sources and suggestions."""
