@@ -7,4 +7,5 @@ for the test suite.
 from .base import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .email import *  # noqa: F403
+from .networks import *  # noqa: F403
 from .security import *  # noqa: F403
