@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint venv deps deps-dev migrate seed clean processes
+.PHONY: run test test-browser lint venv deps deps-dev migrate seed clean processes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ seed: migrate
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 
 # The embedded Redis starts only when REDIS_URL is not set.
-PROCESSES := $(if $(REDIS_URL),web worker beat,redis web worker beat)
+PROCESSES := $(if $(REDIS_URL),sandbox web worker beat,redis sandbox web worker beat)
 
 run: seed
 	@mkdir -p var
@@ -45,7 +45,11 @@ lint: deps-dev
 	$(BIN)/ruff check .
 
 test: deps-dev lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not browser"
+
+# Browser tests drive Debian's Chromium (apt-get install chromium); .ci/run installs it.
+test-browser: deps-dev
+	$(BIN)/python -m pytest -m browser
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/redis var/mail var/celerybeat-schedule* .pytest_cache .ruff_cache

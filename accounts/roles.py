@@ -19,8 +19,11 @@ _CONTENT_EDIT = [
     "content.add_campaign", "content.change_campaign", "content.view_campaign",
     "content.add_topic", "content.change_topic", "content.view_topic",
     "content.add_contentitem", "content.change_contentitem", "content.view_contentitem",
+    "content.add_sharetext", "content.change_sharetext", "content.delete_sharetext", "content.view_sharetext",
+    "content.view_contentchange",
     "content.add_feedsource", "content.change_feedsource", "content.view_feedsource",
     "content.change_contentsuggestion", "content.view_contentsuggestion",
+    "content.view_compliancesettings",
     "accounts.view_team", "accounts.view_user",
 ]
 
@@ -34,6 +37,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "content.publish_contentitem",
         "content.delete_contentitem",
         "content.delete_campaign",
+        "content.change_compliancesettings",
+        "content.view_compliancesettings",
     ],
     ADMIN: ["__all__"],
 }

@@ -2,15 +2,27 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from advocacy import views
 from advocacy.health import healthz
+from advocacy.views import connections, feed, links, share, suggest
 
 admin.site.site_header = "Chorus — marketing"
 admin.site.site_title = "Chorus admin"
 admin.site.index_title = "Content, campaigns and people"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", feed.feed, name="home"),
+    path("share/<int:item_id>/", share.share_dialog, name="share_dialog"),
+    path("shares/", share.my_shares, name="my_shares"),
+    path("shares/<int:share_id>/retry/", share.share_retry_view, name="share_retry"),
+    path("shares/<int:share_id>/cancel/", share.share_cancel_view, name="share_cancel"),
+    path("shares/<int:share_id>/confirm/", share.share_confirm_view, name="share_confirm"),
+    path("connections/", connections.connections, name="connections"),
+    path("connections/<str:network>/connect/", connections.connect, name="connect"),
+    path("connections/<str:network>/callback/", connections.connect_callback, name="connect_callback"),
+    path("connections/<str:network>/disconnect/", connections.disconnect, name="disconnect"),
+    path("connections/<str:network>/audience/", connections.set_audience, name="set_audience"),
+    path("suggest/", suggest.suggest, name="suggest"),
+    path("r/<str:code>", links.tracked_redirect, name="tracked_redirect"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),

@@ -1,5 +1,6 @@
 """Shared fixtures. Tests that need Redis get the real embedded redis-server."""
 
+import ipaddress
 import shutil
 import socket
 import subprocess
@@ -9,6 +10,30 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+
+_real_getaddrinfo = socket.getaddrinfo
+_LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "testserver"}
+
+
+def _loopback_only_getaddrinfo(host, *args, **kwargs):
+    """Tests never reach the internet: resolving a public name fails like a dead network."""
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        try:
+            socket.inet_aton(name)  # numeric forms like 2130706433 or 0x7f.1: no DNS involved
+            numeric = True
+        except OSError:
+            numeric = False
+        if not numeric and name.lower() not in _LOCAL_NAMES:
+            raise socket.gaierror(socket.EAI_NONAME, f"tests may not resolve {name!r}") from None
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", _loopback_only_getaddrinfo)
 
 
 def free_port() -> int:
@@ -73,3 +98,43 @@ def redis_url(redis_server: RedisServer, settings) -> str:
     redis_server.flush()
     settings.REDIS_URL = redis_server.url
     return redis_server.url
+
+
+@pytest.fixture
+def make_sandbox():
+    """Start sandbox networks with ``SandboxConfig`` overrides; all stopped after the test."""
+    from advocacy.sandbox import SandboxConfig, SandboxServer
+
+    servers = []
+
+    def start(**overrides):
+        server = SandboxServer(config=SandboxConfig(**overrides)).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def point_chorus_at(sandbox, settings) -> None:
+    """Configure Chorus's network settings for a sandbox: configuration only, no code."""
+    base = sandbox.url
+    settings.LINKEDIN_AUTH_URL = f"{base}/linkedin/oauth/v2"
+    settings.LINKEDIN_API_URL = f"{base}/linkedin"
+    settings.LINKEDIN_WEB_URL = f"{base}/linkedin"
+    settings.LINKEDIN_CLIENT_ID, settings.LINKEDIN_CLIENT_SECRET = "chorus-sandbox-linkedin", "sandbox-linkedin-secret"
+    settings.LINKEDIN_POST_ANALYTICS = True
+    settings.X_AUTHORIZE_URL = f"{base}/x/i/oauth2/authorize"
+    settings.X_API_URL = f"{base}/x"
+    settings.X_WEB_URL = f"{base}/x"
+    settings.X_CLIENT_ID, settings.X_CLIENT_SECRET = "chorus-sandbox-x", "sandbox-x-secret"
+    settings.X_APP_BEARER_TOKEN = "sandbox-app-bearer"
+
+
+@pytest.fixture
+def networks(make_sandbox, settings):
+    """Sandbox LinkedIn and X over real HTTP on loopback, with Chorus pointed at them."""
+    sandbox = make_sandbox()
+    point_chorus_at(sandbox, settings)
+    return sandbox

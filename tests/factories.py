@@ -43,3 +43,61 @@ def curator(**kwargs) -> User:
 
 def approver(**kwargs) -> User:
     return UserFactory(roles=[APPROVER, ADVOCATE], **kwargs)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "content.Campaign"
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    status = "active"
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "content.Topic"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+
+
+class ContentItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "content.ContentItem"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Item {n}")
+    url = factory.Sequence(lambda n: f"https://news.example.com/articles/{n}")
+    summary = "A useful article."
+    status = "draft"
+
+    @factory.post_generation
+    def texts(self, create, extracted, **kwargs):
+        if create:
+            from content.models import ShareText
+
+            default = [("linkedin", "Worth a read."), ("x", "Read this")]
+            for pos, (network, text) in enumerate(default if extracted is None else extracted):
+                ShareText.objects.create(item=self, network=network, text=text, position=pos)
+
+
+def published_item(**kwargs):
+    kwargs.setdefault("published_at", timezone.now())
+    return ContentItemFactory(status="published", **kwargs)
+
+
+class SocialAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "advocacy.SocialAccount"
+
+    user = factory.SubFactory(UserFactory)
+    network = "linkedin"
+    remote_id = factory.Sequence(lambda n: f"member{n}")
+    handle = factory.Sequence(lambda n: f"member{n}")
+    display_name = "A Member"
+    access_token = factory.Sequence(lambda n: f"access-token-{n}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=50))
+    scopes = "openid profile email w_member_social"
+    audience_size = 500

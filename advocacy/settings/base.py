@@ -33,6 +33,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -129,3 +130,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# The SSRF-safe fetcher refuses private, loopback and link-local addresses except these
+# (host names, IPs or CIDR networks). Only for tests and the local demo.
+FETCHER_ALLOWED_HOSTS: list[str] = env.list(
+    "FETCHER_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
+)
+# PEM bundle for HTTPS certificate checks (behind a TLS-inspecting proxy); empty: certifi's.
+FETCHER_CA_BUNDLE: str = env.str("FETCHER_CA_BUNDLE", default="")

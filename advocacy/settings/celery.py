@@ -54,7 +54,8 @@ CELERY_TASK_QUEUES = [
     for name in ("shares", "notify", "metrics", "default")
 ]
 CELERY_TASK_ROUTES = {
-    "advocacy.share_*": {"queue": "shares"},
+    "advocacy.share_post": {"queue": "shares"},
+    "content.fetch_link_preview": {"queue": "default"},
     "notify.*": {"queue": "notify"},
     "metrics.*": {"queue": "metrics"},
 }
@@ -68,6 +69,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(seconds=30),
         "options": {"queue": "default", "expires": 60},
     },
+    "content-publish-due": {"task": "content.publish_due", "schedule": timedelta(minutes=1)},
+    "content-expire-due": {"task": "content.expire_due", "schedule": timedelta(minutes=1)},
+    "content-poll-feeds": {"task": "content.poll_feeds", "schedule": timedelta(minutes=5)},
+    "shares-dispatch-due": {"task": "advocacy.shares_dispatch_due", "schedule": timedelta(minutes=1)},
+    "shares-sweep-stale": {"task": "advocacy.shares_sweep_stale", "schedule": timedelta(minutes=2)},
+    "tokens-refresh-due": {"task": "advocacy.tokens_refresh_due", "schedule": timedelta(minutes=10)},
+    "tokens-warn-expiring": {"task": "advocacy.tokens_warn_expiring", "schedule": timedelta(hours=1)},
     "send-pending-invitations": {
         "task": "accounts.send_pending_invitations",
         "schedule": timedelta(minutes=5),

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from advocacy.demo.content import seed_content
 from advocacy.demo.people import DEMO_PASSWORD, seed_people
 
 
@@ -10,6 +11,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         logins = seed_people()
+        items = seed_content()
+        if items:
+            self.stdout.write(f"Created {items} demo content items in 3 campaigns.")
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in at the portal with:"))
         for login in logins:
             self.stdout.write(f"  {login.email:<32} {DEMO_PASSWORD:<14} {login.role}")

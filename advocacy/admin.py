@@ -1,0 +1,86 @@
+"""Admin for connections, shares and programme settings. Tokens are never shown."""
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from advocacy.models import Notification, ProgrammeSettings, Share, SocialAccount
+from advocacy.services.sharing import x_month_spend
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(admin.ModelAdmin):
+    list_display = ("user", "network", "handle", "status", "expires_at", "audience_size", "connected_at")
+    list_filter = ("network", "status")
+    search_fields = ("user__email", "user__full_name", "handle", "display_name", "remote_id")
+    list_select_related = ("user",)
+    # The token fields are deliberately absent: secrets are never shown again.
+    fields = ("user", "network", "remote_id", "handle", "display_name", "audience_size", "scopes", "status",
+              "expires_at", "refresh_expires_at", "last_error", "connected_at", "last_refreshed_at")
+    readonly_fields = ("user", "network", "remote_id", "handle", "display_name", "scopes", "expires_at",
+                       "refresh_expires_at", "last_error", "connected_at", "last_refreshed_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Share)
+class ShareAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "item", "network", "status", "attempts", "link", "cost_estimate")
+    list_filter = ("status", "network", "item__campaign")
+    search_fields = ("user__email", "user__full_name", "item__title", "remote_id", "link_code")
+    list_select_related = ("user", "item")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Share._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="post")
+    def link(self, obj: Share) -> str:
+        if obj.remote_url:
+            return format_html('<a href="{}" target="_blank" rel="noopener">view</a>', obj.remote_url)
+        return obj.error_message[:60] or "—"
+
+
+@admin.register(ProgrammeSettings)
+class ProgrammeSettingsAdmin(admin.ModelAdmin):
+    fields = ("x_monthly_budget", "x_spend")
+    readonly_fields = ("x_spend",)
+
+    @admin.display(description="X spend this month (estimated)")
+    def x_spend(self, obj: ProgrammeSettings) -> str:
+        spent = x_month_spend()
+        budget = obj.x_monthly_budget or 0
+        percent = min(100, round(100 * spent / budget)) if budget else 100
+        return format_html(
+            '<div class="chorus-progress"><span>${} of ${}</span><div class="chorus-bar"><div style="width:{}%">'
+            "</div></div><span>{}%</span></div><p class=\"help\">Each X post costs about $0.20 with a link, "
+            "$0.015 without (X's pay-per-use prices); reads for metrics are extra.</p>",
+            f"{spent:.2f}", f"{budget:.2f}", percent, percent,
+        )
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ProgrammeSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        obj = ProgrammeSettings.load()
+        return HttpResponseRedirect(reverse("admin:advocacy_programmesettings_change", args=[obj.pk]))
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "kind", "title", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("user__email", "title")
+    list_select_related = ("user",)

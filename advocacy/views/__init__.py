@@ -1,0 +1,1 @@
+"""Employee portal views of the advocacy domain."""

@@ -1,0 +1,91 @@
+"""Connect, reconnect and disconnect LinkedIn and X."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from advocacy.networks.base import NetworkError
+from advocacy.networks.registry import NETWORKS
+from advocacy.selectors import accounts_for_user
+from advocacy.services.connections import (
+    ConnectError,
+    account_disconnect,
+    account_set_audience,
+    connect_finish,
+    connect_start,
+)
+
+NAMES = {"linkedin": "LinkedIn", "x": "X"}
+
+
+def _network(network: str) -> str:
+    if network not in NETWORKS:
+        raise Http404("Unknown network.")
+    return network
+
+
+@login_required
+def connections(request: HttpRequest) -> HttpResponse:
+    accounts = accounts_for_user(request.user)
+    rows = [{"key": n, "name": NAMES[n], "account": accounts.get(n)} for n in NETWORKS]
+    return render(request, "advocacy/connections.html", {"rows": rows})
+
+
+@login_required
+def connect(request: HttpRequest, network: str) -> HttpResponse:
+    network = _network(network)
+    try:
+        url = connect_start(session=request.session, network=network)
+    except (ConnectError, NetworkError) as exc:
+        messages.error(request, f"{NAMES[network]} can't be connected right now: {exc}")
+        return redirect("connections")
+    return HttpResponseRedirect(url)
+
+
+@login_required
+def connect_callback(request: HttpRequest, network: str) -> HttpResponse:
+    network = _network(network)
+    params = {k: request.GET.get(k, "") for k in ("code", "state", "error", "error_description")}
+    try:
+        result = connect_finish(user=request.user, session=request.session, network=network, params=params)
+    except ConnectError as exc:
+        messages.error(request, str(exc))
+        return redirect("connections")
+    who = result.account.handle or result.account.display_name
+    messages.success(
+        request,
+        f"{NAMES[network]} {'reconnected' if result.reconnected else 'connected'}"
+        f"{f' as {who}' if who else ''}. You can share now.",
+    )
+    return redirect(request.session.pop("chorus.after_connect", None) or "connections")
+
+
+@login_required
+@require_POST
+def disconnect(request: HttpRequest, network: str) -> HttpResponse:
+    network = _network(network)
+    account = accounts_for_user(request.user).get(network)
+    if account is not None:
+        account_disconnect(account=account)
+        messages.success(request, f"{NAMES[network]} disconnected. Chorus no longer holds any token for it.")
+    return redirect("connections")
+
+
+@login_required
+@require_POST
+def set_audience(request: HttpRequest, network: str) -> HttpResponse:
+    network = _network(network)
+    account = accounts_for_user(request.user).get(network)
+    raw = request.POST.get("audience_size", "").replace(",", "").strip()
+    if account is None:
+        raise Http404("Not connected.")
+    try:
+        value = int(raw) if raw else None
+        account_set_audience(account=account, audience_size=value)
+    except (ValueError, ConnectError) as exc:
+        messages.error(request, str(exc) if isinstance(exc, ConnectError) else "Enter a whole number.")
+    else:
+        messages.success(request, "Saved. It's used to estimate the reach of your shares.")
+    return redirect("connections")

@@ -1,0 +1,45 @@
+"""The employee feed: what marketing would love you to share, newest and pinned first."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from advocacy.selectors import accounts_for_user, shared_networks_by_item
+from content.models import Campaign, ContentType, Topic
+from content.selectors import content_visible_to
+
+PAGE_SIZE = 12
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def feed(request: HttpRequest) -> HttpResponse:
+    topic = _int(request.GET.get("topic"))
+    campaign = _int(request.GET.get("campaign"))
+    ctype = request.GET.get("type") or None
+    if ctype not in ContentType.values:
+        ctype = None
+    search = (request.GET.get("q") or "").strip()[:100]
+    items = content_visible_to(request.user, topic=topic, campaign=campaign, content_type=ctype, search=search)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    shared = shared_networks_by_item(request.user, [i.pk for i in page.object_list])
+    for item in page.object_list:
+        item.shared_on = shared.get(item.pk, set())
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "advocacy/feed.html", {
+        "page": page,
+        "accounts": accounts_for_user(request.user),
+        "topics": Topic.objects.all(),
+        "campaigns": Campaign.objects.filter(status=Campaign.Status.ACTIVE),
+        "content_types": ContentType.choices,
+        "filters": {"topic": topic, "campaign": campaign, "type": ctype, "q": search},
+        "querystring": query.urlencode(),
+    })

@@ -1,0 +1,118 @@
+"""Admin forms for content items and their suggested texts."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from content.models import ComplianceSettings, ContentItem, ShareText
+from content.text_rules import validate_image_file, validate_share_text
+
+
+# What a tracked link looks like when posted: SITE_URL/r/<10-char code>.
+def tracked_link_example() -> str:
+    return f"{settings.SITE_URL}/r/AbCdEfGhIj"
+
+
+class ContentItemForm(forms.ModelForm):
+    target_locations_text = forms.CharField(
+        label="Locations",
+        required=False,
+        help_text="Comma separated, e.g. London, Berlin. Empty: any location.",
+    )
+    target_languages_choice = forms.MultipleChoiceField(
+        label="Languages",
+        required=False,
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Empty: any language.",
+    )
+
+    class Meta:
+        model = ContentItem
+        fields = [
+            "title", "url", "summary", "image", "content_type", "topics", "campaign", "hashtags",
+            "preview_title", "preview_description", "preview_image_url", "preview_site_name",
+            "target_everyone", "target_teams", "priority", "pinned", "publish_at", "expires_at",
+            "text_locked", "disclosure", "allow_linkedin", "allow_x",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "preview_description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["target_locations_text"].initial = ", ".join(
+                loc.title() for loc in self.instance.target_location_list
+            )
+            self.fields["target_languages_choice"].initial = self.instance.target_language_list
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        if image and hasattr(image, "content_type"):  # a new upload
+            validate_image_file(image)
+        return image
+
+    def clean(self):
+        data = super().clean()
+        publish_at, expires_at = data.get("publish_at"), data.get("expires_at")
+        if publish_at and expires_at and expires_at <= publish_at:
+            self.add_error("expires_at", "The item must expire after it is published.")
+        if not data.get("allow_linkedin") and not data.get("allow_x"):
+            raise ValidationError("Allow at least one network, or the item cannot be shared.")
+        if not data.get("target_everyone") and not (
+            data.get("target_teams") or data.get("target_locations_text") or data.get("target_languages_choice")
+        ):
+            self.add_error("target_everyone", "Target everyone, or choose teams, locations or languages.")
+        return data
+
+    def save(self, commit: bool = True) -> ContentItem:
+        item = super().save(commit=False)
+        item.target_location_list = [
+            v for v in self.cleaned_data.get("target_locations_text", "").split(",") if v.strip()
+        ]
+        item.target_language_list = self.cleaned_data.get("target_languages_choice") or []
+        if commit:
+            item.save()
+            self.save_m2m()
+        return item
+
+
+class ShareTextInlineFormSet(forms.BaseInlineFormSet):
+    """Every suggested text must fit its network with the disclosure and tracked link added."""
+
+    def clean(self) -> None:
+        super().clean()
+        item: ContentItem = self.instance
+        compliance = ComplianceSettings.load()
+        disclosure = item.disclosure or compliance.default_disclosure
+        link = tracked_link_example() if item.url else None
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            text, network = form.cleaned_data.get("text"), form.cleaned_data.get("network")
+            if not text or not network:
+                continue
+            if network == "x" and not item.allow_x or network == "linkedin" and not item.allow_linkedin:
+                form.add_error("network", "This network is not allowed for this item.")
+            for message in validate_share_text(
+                network, text, link_url=link, disclosure=disclosure, blocked_words=compliance.blocked_word_list
+            ):
+                form.add_error("text", message)
+
+
+class ShareTextForm(forms.ModelForm):
+    class Meta:
+        model = ShareText
+        fields = ["network", "text", "position"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3, "cols": 70, "class": "share-text"})}
+
+
+class ScheduleForm(forms.Form):
+    publish_at = forms.DateTimeField(
+        label="Publish at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+    note = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 50}))

@@ -1,0 +1,305 @@
+"""Content items in admin: list with badges and thumbnails, live post previews, the workflow."""
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from content.admin.forms import (
+    ContentItemForm,
+    ScheduleForm,
+    ShareTextForm,
+    ShareTextInlineFormSet,
+    tracked_link_example,
+)
+from content.models import (
+    ComplianceSettings,
+    ContentChange,
+    ContentItem,
+    ContentStatus,
+    ContentSuggestion,
+    ShareText,
+    SuggestionStatus,
+)
+from content.services.duplicate import content_duplicate
+from content.services.history import content_log_change, diff_fields
+from content.services.previews import content_request_preview
+from content.services.workflow import (
+    TRANSITIONS,
+    NotAllowed,
+    WorkflowError,
+    allowed_transitions,
+    content_publish,
+    content_schedule,
+    content_transition,
+)
+
+STATUS_COLOURS = {
+    "draft": "grey", "in_review": "amber", "approved": "blue", "scheduled": "purple",
+    "published": "green", "archived": "grey", "expired": "red",
+}
+HISTORY_FIELDS = [
+    "title", "url", "summary", "content_type", "campaign_id", "hashtags", "target_everyone", "target_locations",
+    "target_languages", "priority", "pinned", "publish_at", "expires_at", "text_locked", "disclosure",
+    "allow_linkedin", "allow_x", "preview_title", "preview_description", "preview_image_url",
+]
+
+
+def status_badge(status: str, label: str) -> str:
+    return format_html('<span class="chorus-badge chorus-badge-{}">{}</span>', STATUS_COLOURS.get(status, "grey"), label)
+
+
+class NetworkFilter(admin.SimpleListFilter):
+    title = "network"
+    parameter_name = "network"
+
+    def lookups(self, request, model_admin):
+        return [("linkedin", "LinkedIn"), ("x", "X")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "linkedin":
+            return queryset.filter(allow_linkedin=True)
+        if self.value() == "x":
+            return queryset.filter(allow_x=True)
+        return queryset
+
+
+class ShareTextInline(admin.TabularInline):
+    model = ShareText
+    form = ShareTextForm
+    formset = ShareTextInlineFormSet
+    extra = 0
+    min_num = 0
+    verbose_name = "suggested share text"
+    verbose_name_plural = "Suggested share texts — add several per network; each advocate is offered a different one"
+
+
+class ContentChangeInline(admin.TabularInline):
+    model = ContentChange
+    extra = 0
+    can_delete = False
+    fields = ("at", "user", "action", "changes", "note")
+    readonly_fields = fields
+    verbose_name_plural = "History"
+    max_num = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ContentItem)
+class ContentItemAdmin(admin.ModelAdmin):
+    form = ContentItemForm
+    inlines = [ShareTextInline, ContentChangeInline]
+    list_display = ("thumb", "title_col", "status_col", "campaign", "content_type", "when", "networks_col", "pinned")
+    list_display_links = ("thumb", "title_col")
+    list_filter = ("status", "campaign", "topics", "content_type", "target_teams", NetworkFilter, "pinned",
+                   "preview_status")
+    search_fields = ("title", "url", "summary", "preview_title", "share_texts__text")
+    date_hierarchy = "created_at"
+    list_select_related = ("campaign",)
+    list_per_page = 50
+    autocomplete_fields = ("campaign",)
+    filter_horizontal = ("topics", "target_teams")
+    readonly_fields = ("status_col", "preview_status", "preview_error", "preview_fetched_at", "canonical_url",
+                       "created_by", "approved_by", "approved_at", "published_at", "created_at", "updated_at",
+                       "feed_source")
+    actions = ["action_submit", "action_publish", "action_schedule", "action_archive", "action_duplicate"]
+    change_form_template = "admin/content/contentitem/change_form.html"
+    change_list_template = "admin/content/contentitem/change_list.html"
+    fieldsets = (
+        ("Content", {"fields": ("title", "url", "summary", "image", "content_type", "topics", "campaign",
+                                "hashtags")}),
+        ("Link preview", {
+            "fields": ("preview_status", "preview_error", "preview_title", "preview_description",
+                       "preview_image_url", "preview_site_name", "canonical_url", "preview_fetched_at"),
+            "description": "Filled in automatically from the link; edit any field by hand.",
+        }),
+        ("Who sees it", {"fields": ("target_everyone", "target_teams", "target_locations_text",
+                                    "target_languages_choice")}),
+        ("When", {"fields": ("priority", "pinned", "publish_at", "expires_at")}),
+        ("Compliance", {"fields": ("text_locked", "disclosure", "allow_linkedin", "allow_x")}),
+        ("Workflow", {"fields": ("status_col", "created_by", "approved_by", "approved_at", "published_at",
+                                 "feed_source", "created_at", "updated_at")}),
+    )
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+        js = ["js/share-counter.js", "js/admin-preview.js"]
+
+    # ----- list columns -----
+    @admin.display(description="")
+    def thumb(self, obj: ContentItem) -> str:
+        url = obj.display_image_url
+        if url:
+            return format_html('<img src="{}" alt="" class="chorus-thumb" loading="lazy">', url)
+        return format_html('<span class="chorus-thumb chorus-thumb-empty" aria-hidden="true">{}</span>',
+                           (obj.title[:1] or "?").upper())
+
+    @admin.display(description="title", ordering="title")
+    def title_col(self, obj: ContentItem) -> str:
+        return format_html('{}<br><small class="chorus-muted">{}</small>', obj.title, obj.domain or "text post")
+
+    @admin.display(description="status", ordering="status")
+    def status_col(self, obj: ContentItem) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="when", ordering="publish_at")
+    def when(self, obj: ContentItem) -> str:
+        if obj.status == ContentStatus.PUBLISHED and obj.published_at:
+            return format_html("published {}", timezone.localtime(obj.published_at).strftime("%d %b %H:%M"))
+        if obj.status == ContentStatus.SCHEDULED and obj.publish_at:
+            return format_html("at {}", timezone.localtime(obj.publish_at).strftime("%d %b %H:%M"))
+        return "—"
+
+    @admin.display(description="networks")
+    def networks_col(self, obj: ContentItem) -> str:
+        return " · ".join(label for ok, label in ((obj.allow_linkedin, "in"), (obj.allow_x, "X")) if ok)
+
+    # ----- saving -----
+    def save_model(self, request: HttpRequest, obj: ContentItem, form, change: bool) -> None:
+        before = {}
+        if change:
+            old = ContentItem.objects.get(pk=obj.pk)
+            before = {f: getattr(old, f) for f in HISTORY_FIELDS}
+        else:
+            obj.created_by = request.user
+        url_changed = not change or "url" in form.changed_data
+        super().save_model(request, obj, form, change)
+        after = {f: getattr(obj, f) for f in HISTORY_FIELDS}
+        if change:
+            changes = diff_fields(before, after)
+            if changes:
+                content_log_change(item=obj, user=request.user, action="edit", changes=changes)
+        else:
+            content_log_change(item=obj, user=request.user, action="create")
+        if url_changed:
+            content_request_preview(item=obj)
+
+    # ----- workflow (buttons on the item page) -----
+    def get_urls(self):
+        return [
+            path("review/", self.admin_site.admin_view(self.review_queue_view), name="content_contentitem_review"),
+            path("<int:pk>/transition/<str:name>/", self.admin_site.admin_view(self.transition_view),
+                 name="content_contentitem_transition"),
+        ] + super().get_urls()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["workflow_transitions"] = [
+                t for t in allowed_transitions(obj, request.user) if t.name != "schedule"
+            ]
+            context["can_schedule"] = any(t.name == "schedule" for t in allowed_transitions(obj, request.user))
+            context["schedule_form"] = ScheduleForm(initial={"publish_at": obj.publish_at})
+        compliance = ComplianceSettings.load()
+        context["tracked_link_example"] = tracked_link_example()
+        context["default_disclosure"] = compliance.default_disclosure
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def transition_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
+        return _transition(self, request, pk, name)
+
+    def review_queue_view(self, request: HttpRequest) -> HttpResponse:
+        items = (
+            ContentItem.objects.filter(status=ContentStatus.IN_REVIEW)
+            .select_related("campaign", "created_by")
+            .annotate(n_texts=Count("share_texts"))
+            .order_by("updated_at")
+        )
+        suggestions = ContentSuggestion.objects.filter(status=SuggestionStatus.PENDING).select_related(
+            "suggested_by", "item"
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Review queue",
+            "opts": self.model._meta,
+            "items": items,
+            "suggestions": suggestions,
+            "can_approve": request.user.has_perm("content.approve_contentitem"),
+        }
+        return TemplateResponse(request, "admin/content/review_queue.html", context)
+
+    # ----- bulk actions -----
+    def _bulk(self, request: HttpRequest, queryset: QuerySet, run, verb: str) -> None:
+        done, problems = 0, []
+        for item in queryset:
+            try:
+                with transaction.atomic():
+                    if run(item) is not False:
+                        done += 1
+            except WorkflowError as exc:
+                problems.append(str(exc))
+        if done:
+            self.message_user(request, f"{done} item(s) {verb}.", messages.SUCCESS)
+        for problem in problems[:10]:
+            self.message_user(request, problem, messages.ERROR)
+
+    @admin.action(description="Submit for review")
+    def action_submit(self, request, queryset):
+        self._bulk(request, queryset, lambda i: content_transition(item=i, user=request.user, name="submit"),
+                   "submitted for review")
+
+    @admin.action(description="Approve and publish now")
+    def action_publish(self, request, queryset):
+        self._bulk(request, queryset, lambda i: content_publish(item=i, user=request.user), "published")
+
+    @admin.action(description="Schedule (at each item's “publish at” time)")
+    def action_schedule(self, request, queryset):
+        def run(item: ContentItem):
+            if not item.publish_at:
+                raise WorkflowError(f"“{item.title}” has no “publish at” time. Set one first.")
+            return content_schedule(item=item, user=request.user, publish_at=item.publish_at)
+
+        self._bulk(request, queryset, run, "scheduled")
+
+    @admin.action(description="Archive")
+    def action_archive(self, request, queryset):
+        self._bulk(request, queryset, lambda i: content_transition(item=i, user=request.user, name="archive"),
+                   "archived")
+
+    @admin.action(description="Duplicate as new drafts")
+    def action_duplicate(self, request, queryset):
+        copies = [content_duplicate(item=item, user=request.user) for item in queryset]
+        self.message_user(request, f"{len(copies)} draft cop{'y' if len(copies) == 1 else 'ies'} created.",
+                          messages.SUCCESS)
+
+
+def _transition(model_admin: ContentItemAdmin, request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    item = get_object_or_404(ContentItem, pk=pk)
+    change_url = reverse("admin:content_contentitem_change", args=[item.pk])
+    back = request.POST.get("next") or change_url
+    if not back.startswith("/"):
+        back = change_url
+    if name not in TRANSITIONS:
+        messages.error(request, "Unknown action.")
+        return HttpResponseRedirect(back)
+    note = request.POST.get("note", "")[:2000]
+    try:
+        if name == "publish":
+            if content_publish(item=item, user=request.user, note=note):
+                messages.success(request, f"“{item.title}” is published. Targeted advocates will be told.")
+            else:
+                messages.warning(request, f"“{item.title}” was already published.")
+        elif name == "schedule":
+            form = ScheduleForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, "Choose a valid date and time to schedule.")
+                return HttpResponseRedirect(back)
+            content_schedule(item=item, user=request.user, publish_at=form.cleaned_data["publish_at"], note=note)
+            when = timezone.localtime(item.publish_at).strftime("%d %b %Y %H:%M %Z")
+            messages.success(request, f"“{item.title}” will be published on {when}.")
+        else:
+            content_transition(item=item, user=request.user, name=name, note=note)
+            messages.success(request, f"“{item.title}”: {TRANSITIONS[name].label.lower()} done.")
+    except NotAllowed as exc:
+        return HttpResponse(str(exc), status=403)
+    except WorkflowError as exc:
+        messages.error(request, str(exc))
+    return HttpResponseRedirect(back)

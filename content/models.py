@@ -1,1 +1,0 @@
-"""Content library, campaigns, feed sources and suggestions."""

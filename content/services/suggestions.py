@@ -1,0 +1,61 @@
+"""Employee content suggestions: an advocate suggests a link; a curator accepts or rejects it."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from content.models import ContentItem, ContentStatus, ContentSuggestion, SuggestionStatus
+from content.services.history import content_log_change
+from content.services.previews import content_request_preview
+from content.services.workflow import NotAllowed, WorkflowError
+from content.signals import suggestion_reviewed
+from content.text_rules import validate_http_url
+
+
+@transaction.atomic
+def suggestion_create(*, user: User, url: str, note: str = "") -> ContentSuggestion:
+    """Record the suggestion and put a draft in the curators' review queue."""
+    url = validate_http_url(url)
+    item = ContentItem.objects.create(
+        title=url[:300], url=url, summary="", status=ContentStatus.DRAFT, created_by=user
+    )
+    suggestion = ContentSuggestion.objects.create(suggested_by=user, url=url, note=note[:2000], item=item)
+    content_log_change(item=item, user=user, action="suggest", note=note)
+    content_request_preview(item=item)
+    return suggestion
+
+
+def _review(suggestion: ContentSuggestion, *, user: User, status: str, message: str) -> ContentSuggestion:
+    if not user.has_perm("content.change_contentsuggestion"):
+        raise NotAllowed("Only curators can review suggestions.")
+    updated = ContentSuggestion.objects.filter(pk=suggestion.pk, status=SuggestionStatus.PENDING).update(
+        status=status, reviewed_by=user, reviewed_at=timezone.now(), response=message[:2000]
+    )
+    if not updated:
+        raise WorkflowError("This suggestion was already reviewed.")
+    suggestion.refresh_from_db()
+    transaction.on_commit(
+        lambda: suggestion_reviewed.send(sender=ContentSuggestion, suggestion_id=suggestion.pk)
+    )
+    return suggestion
+
+
+@transaction.atomic
+def suggestion_accept(*, suggestion: ContentSuggestion, user: User, message: str = "") -> ContentSuggestion:
+    """Accept: the draft stays in the library for the curator to finish and submit."""
+    suggestion = _review(suggestion, user=user, status=SuggestionStatus.ACCEPTED, message=message)
+    if suggestion.item_id:
+        content_log_change(item=suggestion.item, user=user, action="accept_suggestion", note=message)
+    return suggestion
+
+
+@transaction.atomic
+def suggestion_reject(*, suggestion: ContentSuggestion, user: User, message: str = "") -> ContentSuggestion:
+    """Reject with a message to the employee; the draft is archived."""
+    suggestion = _review(suggestion, user=user, status=SuggestionStatus.REJECTED, message=message)
+    if suggestion.item_id:
+        ContentItem.objects.filter(pk=suggestion.item_id, status=ContentStatus.DRAFT).update(
+            status=ContentStatus.ARCHIVED
+        )
+        content_log_change(item=suggestion.item, user=user, action="reject_suggestion", note=message)
+    return suggestion

@@ -1,0 +1,28 @@
+/* Small progressive enhancements for the employee portal. Everything works without it. */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-variant-text]");
+    if (!button) { return; }
+    var box = button.closest("[data-variants-for]");
+    var textarea = box && document.getElementById(box.getAttribute("data-variants-for"));
+    if (!textarea) { return; }
+    textarea.value = button.getAttribute("data-variant-text");
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    textarea.focus();
+  });
+  document.addEventListener("submit", function (event) {
+    var once = event.target.querySelector("[data-once]");
+    if (once) {
+      // The idempotency key already makes a double submit harmless; this just says so.
+      setTimeout(function () { once.disabled = true; once.textContent = "Sharing…"; }, 0);
+    }
+  });
+  var when = document.getElementById("scheduled_for");
+  if (when) {
+    when.addEventListener("focus", function () {
+      var later = document.querySelector("input[name=when][value=later]");
+      if (later) { later.checked = true; }
+    });
+  }
+})();

@@ -1,0 +1,127 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from advocacy.models import ProgrammeSettings, Share
+from advocacy.services.sharing import ShareError, ShareRequest, share_cancel, share_create
+from content.models import ComplianceSettings
+from tests.factories import SocialAccountFactory, UserFactory, published_item
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def advocate():
+    user = UserFactory()
+    SocialAccountFactory(user=user, network="linkedin", audience_size=800)
+    SocialAccountFactory(user=user, network="x", audience_size=1200)
+    return user
+
+
+def create(user, item, **kwargs):
+    kwargs.setdefault("idempotency_key", "key-1")
+    kwargs.setdefault("networks", ["linkedin", "x"])
+    return share_create(user=user, item=item, request=ShareRequest(**kwargs))
+
+
+def test_one_share_per_network_with_final_text_and_reach(advocate, django_capture_on_commit_callbacks):
+    ComplianceSettings.objects.update_or_create(pk=1, defaults={"default_disclosure": "#employee"})
+    item = published_item(url="https://example.com/a", texts=[("linkedin", "Worth reading"), ("x", "Read")])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        shares = create(advocate, item, texts={"linkedin": "My own words", "x": "Read"})
+    assert len(callbacks) == 2  # one post enqueued per share, after commit
+    by_net = {s.network: s for s in shares}
+    assert by_net["linkedin"].final_text == f"My own words #employee\n{by_net['linkedin'].tracked_url}"
+    assert by_net["linkedin"].tracked_url.startswith("http://testserver/r/")
+    assert by_net["linkedin"].edited and not by_net["x"].edited
+    assert by_net["linkedin"].audience_size == 800 and by_net["x"].audience_size == 1200
+    assert by_net["x"].cost_estimate == Decimal("0.2000") and by_net["linkedin"].cost_estimate == 0
+    assert {s.status for s in shares} == {"queued"}
+
+
+def test_double_submit_creates_nothing_new(advocate, django_capture_on_commit_callbacks):
+    item = published_item()
+    with django_capture_on_commit_callbacks(execute=False):
+        first = create(advocate, item)
+        second = create(advocate, item)
+    assert {s.pk for s in first} == {s.pk for s in second}
+    assert Share.objects.count() == 2
+
+
+def test_locked_text_cannot_be_changed_by_a_crafted_post(advocate, client, django_capture_on_commit_callbacks):
+    item = published_item(text_locked=True, texts=[("linkedin", "Official words"), ("x", "Official")])
+    client.force_login(advocate)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(reverse("share_dialog", args=[item.pk]), {
+            "networks": ["linkedin"], "text_linkedin": "Something else entirely", "idempotency_key": "abc",
+            "when": "now",
+        })
+    assert response.status_code == 302
+    share = Share.objects.get()
+    assert share.text == "Official words" and "Something else" not in share.final_text and not share.edited
+
+
+def test_too_long_for_x_is_refused_and_nothing_is_created(advocate):
+    item = published_item()
+    with pytest.raises(ShareError) as exc:
+        create(advocate, item, texts={"x": "a" * 260})
+    assert exc.value.network == "x" and "280" in str(exc.value)
+    assert Share.objects.count() == 0
+
+
+def test_blocked_word_is_refused(advocate):
+    ComplianceSettings.objects.update_or_create(pk=1, defaults={"blocked_words": "guarantee"})
+    with pytest.raises(ShareError, match="guarantee"):
+        create(advocate, published_item(), texts={"linkedin": "We guarantee it", "x": "ok"})
+    assert Share.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ({"networks": []}, "at least one network"),
+        ({"idempotency_key": ""}, "expired"),
+        ({"scheduled_for": "past"}, "future"),
+    ],
+)
+def test_bad_requests(advocate, setup, message):
+    if setup.get("scheduled_for") == "past":
+        setup["scheduled_for"] = timezone.now() - timedelta(minutes=5)
+    with pytest.raises(ShareError, match=message):
+        create(advocate, published_item(), **setup)
+    assert Share.objects.count() == 0
+
+
+def test_not_connected_and_not_allowed_networks(advocate):
+    lonely = UserFactory()
+    with pytest.raises(ShareError, match="Connect your LinkedIn"):
+        create(lonely, published_item(), networks=["linkedin"])
+    with pytest.raises(ShareError, match="may not be shared on X"):
+        create(advocate, published_item(allow_x=False), networks=["x"])
+
+
+def test_item_not_visible_cannot_be_shared(advocate):
+    with pytest.raises(ShareError, match="not available"):
+        create(advocate, published_item(expires_at=timezone.now() - timedelta(minutes=1)))
+
+
+def test_x_monthly_budget(advocate, django_capture_on_commit_callbacks):
+    ProgrammeSettings.objects.update_or_create(pk=1, defaults={"x_monthly_budget": Decimal("0.30")})
+    with django_capture_on_commit_callbacks(execute=False):
+        create(advocate, published_item(), networks=["x"], idempotency_key="a")
+        with pytest.raises(ShareError, match="monthly X budget"):
+            create(advocate, published_item(), networks=["x"], idempotency_key="b")
+        # LinkedIn is unaffected
+        assert create(advocate, published_item(), networks=["linkedin"], idempotency_key="c")
+
+
+def test_scheduled_share_waits_and_can_be_cancelled(advocate, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        shares = create(advocate, published_item(), scheduled_for=timezone.now() + timedelta(hours=3))
+    assert callbacks == [] and {s.status for s in shares} == {"scheduled"}
+    assert share_cancel(user=advocate, share=shares[0])
+    assert not share_cancel(user=UserFactory(), share=shares[1])  # not theirs
+    assert Share.objects.get(pk=shares[0].pk).status == "cancelled"
