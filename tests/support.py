@@ -38,3 +38,23 @@ class PageServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def connect_account(user, network: str, sandbox, *, name: str | None = None):
+    """Connect ``user``'s ``network`` account through the real OAuth flow on the sandbox."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+    from django.test import Client
+    from django.urls import reverse
+
+    from advocacy.models import SocialAccount
+
+    client = Client()
+    client.force_login(user)
+    authorize = client.get(reverse("connect", args=[network]))["Location"]
+    answer = requests.get(authorize, params={"decision": "allow", "name": name or user.full_name or user.email},
+                          allow_redirects=False, timeout=5)
+    params = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
+    client.get(reverse("connect_callback", args=[network]), params)
+    return SocialAccount.objects.get(user=user, network=network)

@@ -165,7 +165,7 @@ def _reconcile_x(share: Share, adapter: NetworkAdapter, token, request: PostRequ
     since = (share.ambiguous_at or share.posting_started_at or timezone.now()) - timedelta(minutes=5)
     return adapter.find_recent_post(
         token=token, author_id=share.account.remote_id, text=share.final_text,
-        link_url=request.link_url, since=since,
+        link_url=request.link_url, since=since, author_handle=share.account.handle,
     )
 
 
@@ -266,9 +266,9 @@ def _duplicate(share: Share, adapter, token, request: PostRequest, exc: Rejected
         if found:
             return _posted(share, found)
         return _unconfirmed(share, "X says this was already posted, but we couldn't find the post.")
-    if exc.duplicate_of:
-        return _posted(share, PublishedPost(remote_id=exc.duplicate_of, url=adapter.post_url(exc.duplicate_of)))
     if share.ambiguous_at:
+        if exc.duplicate_of:
+            return _posted(share, PublishedPost(remote_id=exc.duplicate_of, url=adapter.post_url(exc.duplicate_of)))
         return _posted(share, None, note="Confirmed by LinkedIn's duplicate check.")
     return _unconfirmed(share, "LinkedIn says you already posted this text. Please check your profile.")
 

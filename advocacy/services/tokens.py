@@ -79,27 +79,30 @@ def _refresh_lock(account_id: int):
                 logger.warning("refresh lock for account %s expired before release", account_id)
 
 
-def _needs_refresh(account: SocialAccount, now: datetime) -> bool:
+def _needs_refresh(account: SocialAccount, now: datetime, margin: timedelta = REFRESH_MARGIN) -> bool:
     return bool(account.refresh_token) and (
-        account.expires_at is None or account.expires_at <= now + REFRESH_MARGIN
+        account.expires_at is None or account.expires_at <= now + margin
     )
 
 
-def account_refresh(*, account: SocialAccount, force: bool = False) -> SocialAccount:
+def account_refresh(
+    *, account: SocialAccount, force: bool = False, margin: timedelta = REFRESH_MARGIN
+) -> SocialAccount:
     """Refresh the access token if it is (nearly) expired. Safe under concurrency."""
-    with _refresh_lock(account.pk), transaction.atomic():
-        fresh = SocialAccount.objects.select_for_update().get(pk=account.pk)
-        if not fresh.refresh_token or not fresh.is_usable:
-            return fresh
-        if not force and not _needs_refresh(fresh, timezone.now()):
-            return fresh  # another worker refreshed it while we waited for the lock
-        adapter = get_adapter(fresh.network)
+    with _refresh_lock(account.pk):
         try:
-            tokens = adapter.refresh(refresh_token=fresh.refresh_token)
+            with transaction.atomic():
+                fresh = SocialAccount.objects.select_for_update().get(pk=account.pk)
+                if not fresh.refresh_token or not fresh.is_usable:
+                    return fresh
+                if not force and not _needs_refresh(fresh, timezone.now(), margin):
+                    return fresh  # another worker refreshed it while we waited for the lock
+                tokens = get_adapter(fresh.network).refresh(refresh_token=fresh.refresh_token)
+                return account_store_tokens(account=fresh, tokens=tokens)
         except AuthError as exc:
-            account_mark_needs_reconnect(account=fresh, reason=str(exc))
+            # Outside the rolled-back transaction, so the mark and the notice stick.
+            account_mark_needs_reconnect(account=account, reason=str(exc))
             raise
-        return account_store_tokens(account=fresh, tokens=tokens)
 
 
 def account_access_token(*, account: SocialAccount) -> TokenSet:
@@ -139,14 +142,15 @@ def account_mark_needs_reconnect(*, account: SocialAccount, reason: str) -> None
 def accounts_refresh_due(*, now: datetime | None = None) -> int:
     """Beat: refresh X tokens that expire within the next 15 minutes."""
     now = now or timezone.now()
+    window = timedelta(minutes=15)
     due = SocialAccount.objects.filter(
         status__in=[AccountStatus.ACTIVE, AccountStatus.EXPIRING],
-        expires_at__lte=now + timedelta(minutes=15),
+        expires_at__lte=now + window,
     ).exclude(refresh_token="")
     refreshed = 0
     for account in due:
         try:
-            account_refresh(account=account)
+            account_refresh(account=account, margin=window)
             refreshed += 1
         except Exception as exc:
             logger.warning("refresh of account %s failed: %s", account.pk, type(exc).__name__)
