@@ -60,13 +60,15 @@
     $all("textarea[name$='-text']").forEach(function (ta) {
       var row = ta.closest("tr, .inline-related");
       var sel = row && row.querySelector("select[name$='-network']");
-      if (!sel || ta.dataset.counterBound) { return; }
+      // Skip the hidden template row Django clones for "Add another".
+      if (!sel || ta.dataset.counterBound || ta.name.indexOf("__prefix__") !== -1) { return; }
       ta.dataset.counterBound = "1";
       var out = document.createElement("span");
       out.className = "chorus-counter";
       out.setAttribute("aria-live", "polite");
       ta.insertAdjacentElement("afterend", out);
       function update() {
+        if (sel.value !== "x" && sel.value !== "linkedin") { out.textContent = ""; return; }
         var root = document.getElementById("chorus-preview");
         var link = val("id_url") && root ? root.dataset.linkExample : null;
         var disclosure = val("id_disclosure") || (root ? root.dataset.defaultDisclosure : "");
