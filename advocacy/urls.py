@@ -23,6 +23,8 @@ urlpatterns = [
     path("connections/<str:network>/audience/", connections.set_audience, name="set_audience"),
     path("suggest/", suggest.suggest, name="suggest"),
     path("r/<str:code>", links.tracked_redirect, name="tracked_redirect"),
+    path("", include("advocacy.analytics.urls")),
+    path("", include("advocacy.notifications.urls")),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),

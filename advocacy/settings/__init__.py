@@ -9,3 +9,9 @@ from .celery import *  # noqa: F403
 from .email import *  # noqa: F403
 from .networks import *  # noqa: F403
 from .security import *  # noqa: F403
+from .analytics import *  # noqa: F403
+from .notifications import *  # noqa: F403
+
+# Each concern contributes its own periodic tasks.
+CELERY_BEAT_SCHEDULE.update(ANALYTICS_BEAT_SCHEDULE)  # noqa: F405
+CELERY_BEAT_SCHEDULE.update(NOTIFICATIONS_BEAT_SCHEDULE)  # noqa: F405

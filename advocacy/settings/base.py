@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "accounts",
     "content",
     "advocacy",
+    "advocacy.analytics",
+    "advocacy.notifications",
 ]
 
 MIDDLEWARE = [

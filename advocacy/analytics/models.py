@@ -1,0 +1,1 @@
+"""Clicks, engagement, reach, EMV, points and dashboards."""

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "advocacy.notifications"
+    label = "notifications"
+    verbose_name = "Notifications and digests"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""Notification fan-out, digests and email deliveries."""

@@ -1,0 +1,2 @@
+"""Analytics settings (read from the environment)."""
+ANALYTICS_BEAT_SCHEDULE: dict = {}

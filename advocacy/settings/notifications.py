@@ -1,0 +1,2 @@
+"""Notification and digest settings (read from the environment)."""
+NOTIFICATIONS_BEAT_SCHEDULE: dict = {}
