@@ -59,9 +59,9 @@ def budget_reserve(*, network: str, account_id: int, now: float | None = None) -
         if network == "x":
             buckets = [
                 (f"budget:x:user:{account_id}", 15 * 60, settings.X_USER_POSTS_PER_15_MIN,
-                 "X allows 100 posts per 15 minutes per person"),
+                 f"X allows {settings.X_USER_POSTS_PER_15_MIN} posts per 15 minutes per person"),
                 ("budget:x:app", 24 * 3600, settings.X_APP_POSTS_PER_24_H,
-                 "X allows this app 10,000 posts per day"),
+                 f"X allows this app {settings.X_APP_POSTS_PER_24_H:,} posts per day"),
             ]
             script = client.register_script(_SLIDING)
             taken: list[tuple[str, str]] = []

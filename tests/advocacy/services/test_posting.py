@@ -163,3 +163,27 @@ def test_lost_queued_share_is_redispatched(ann, networks, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         assert shares_sweep_stale()["redispatched"] == 1
     assert Share.objects.get(pk=share.pk).status == "posted"
+
+
+def test_budgets_are_checked_in_redis_before_calling(ann, networks, settings, django_capture_on_commit_callbacks):
+    settings.X_USER_POSTS_PER_15_MIN = 2
+    shares = [make_shares(ann, django_capture_on_commit_callbacks, networks=["x"], key=f"b{n}")[0] for n in range(3)]
+    assert [share_post(share_id=s.pk).status for s in shares[:2]] == ["posted", "posted"]
+    requests_before = len(posts(networks, "x"))
+    outcome = share_post(share_id=shares[2].pk)
+    assert outcome.status == "queued" and 0 < outcome.retry_in <= 15 * 60
+    third = Share.objects.get(pk=shares[2].pk)
+    assert third.error_message == "Waiting: X allows 2 posts per 15 minutes per person."
+    assert len(posts(networks, "x")) == requests_before  # X was never called
+
+
+def test_linkedin_daily_budget_waits_until_midnight_utc(ann, networks, settings, django_capture_on_commit_callbacks):
+    settings.LINKEDIN_MEMBER_DAILY_POSTS = 1
+    first, second = (make_shares(ann, django_capture_on_commit_callbacks, networks=["linkedin"], key=f"l{n}")[0]
+                     for n in range(2))
+    assert share_post(share_id=first.pk).status == "posted"
+    outcome = share_post(share_id=second.pk)
+    now = timezone.now()
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert outcome.status == "queued" and abs(outcome.retry_in - (midnight - now).total_seconds()) < 5
+    assert len(posts(networks, "linkedin")) == 1
