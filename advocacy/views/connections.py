@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from advocacy.networks.base import NetworkError
@@ -36,6 +37,12 @@ def connections(request: HttpRequest) -> HttpResponse:
 @login_required
 def connect(request: HttpRequest, network: str) -> HttpResponse:
     network = _network(network)
+    after = request.GET.get("next", "")
+    if after and url_has_allowed_host_and_scheme(after, allowed_hosts={request.get_host()},
+                                                 require_https=request.is_secure()):
+        request.session["chorus.after_connect"] = after  # e.g. back to the share dialog
+    else:
+        request.session.pop("chorus.after_connect", None)
     try:
         url = connect_start(session=request.session, network=network)
     except (ConnectError, NetworkError) as exc:
@@ -52,7 +59,7 @@ def connect_callback(request: HttpRequest, network: str) -> HttpResponse:
         result = connect_finish(user=request.user, session=request.session, network=network, params=params)
     except ConnectError as exc:
         messages.error(request, str(exc))
-        return redirect("connections")
+        return redirect(request.session.pop("chorus.after_connect", None) or "connections")
     who = result.account.handle or result.account.display_name
     messages.success(
         request,

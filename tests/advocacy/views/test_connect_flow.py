@@ -133,3 +133,20 @@ def test_reconnect_updates_the_same_account(client, ann, networks):
     assert "reconnected" in response.content.decode()
     again = SocialAccount.objects.get()
     assert again.pk == first.pk and again.status == "active"
+
+
+def test_connecting_from_the_share_dialog_returns_there(client, ann, networks):
+    from tests.factories import published_item
+
+    item = published_item()
+    dialog = client.get(reverse("share_dialog", args=[item.pk])).content.decode()
+    assert f"/connections/x/connect/?next=/share/{item.pk}/" in dialog
+    url = client.get(f"/connections/x/connect/?next=/share/{item.pk}/")["Location"]
+    response = client.get(reverse("connect_callback", args=["x"]), consent(url))
+    assert response.status_code == 302 and response["Location"] == f"/share/{item.pk}/"
+
+
+def test_next_must_stay_on_this_site(client, ann, networks):
+    url = client.get("/connections/x/connect/?next=https://evil.example/")["Location"]
+    response = client.get(reverse("connect_callback", args=["x"]), consent(url))
+    assert response["Location"] == reverse("connections")
