@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from advocacy import apis
 from advocacy.health import healthz
 from advocacy.views import connections, feed, links, share, suggest
 
@@ -25,6 +26,9 @@ urlpatterns = [
     path("r/<str:code>", links.tracked_redirect, name="tracked_redirect"),
     path("", include("advocacy.analytics.urls")),
     path("", include("advocacy.notifications.urls")),
+    path("api/v1/feed/", apis.feed, name="api_feed"),
+    path("api/v1/shares/", apis.shares, name="api_shares"),
+    path("api/v1/connections/", apis.connections, name="api_connections"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),

@@ -121,6 +121,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "advocacy.apis.api_exception_handler",
 }
 
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

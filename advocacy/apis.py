@@ -1,0 +1,142 @@
+"""REST API (v1) for the employee side: feed, shares, connections.
+
+Session authentication (the portal's login); one error format for every failure:
+``{"error": {"code": "...", "message": "...", "field": "..."}}``. Writes go through the
+same services as the portal, so validation is the same everywhere.
+"""
+
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import APIException
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from advocacy.selectors import accounts_for_user, shared_networks_by_item, shares_for_user
+from advocacy.services.sharing import ShareError, ShareRequest, share_create
+from content.selectors import content_visible_to, share_text_variant
+
+
+class FeedItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField(source="display_title")
+    url = serializers.CharField()
+    summary = serializers.CharField()
+    image_url = serializers.CharField(source="display_image_url")
+    content_type = serializers.CharField()
+    campaign = serializers.CharField(source="campaign.name", default=None)
+    topics = serializers.SerializerMethodField()
+    networks = serializers.ListField(child=serializers.CharField())
+    text_locked = serializers.BooleanField()
+    suggested_text = serializers.SerializerMethodField()
+    shared_on = serializers.SerializerMethodField()
+    published_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+    def get_topics(self, item) -> list[str]:
+        return [t.name for t in item.topics.all()]
+
+    def get_suggested_text(self, item) -> dict[str, str]:
+        user = self.context["user"]
+        out = {}
+        for network in item.networks:
+            variant = share_text_variant(item, network, user)
+            out[network] = variant.text if variant else (item.summary or item.title)
+        return out
+
+    def get_shared_on(self, item) -> list[str]:
+        return sorted(self.context["shared"].get(item.pk, set()))
+
+
+class ShareSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    item = serializers.IntegerField(source="item_id")
+    network = serializers.CharField()
+    status = serializers.CharField()
+    text = serializers.CharField()
+    final_text = serializers.CharField()
+    tracked_url = serializers.CharField()
+    scheduled_for = serializers.DateTimeField()
+    posted_at = serializers.DateTimeField()
+    remote_url = serializers.CharField()
+    error_message = serializers.CharField()
+
+
+class ShareCreateSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    networks = serializers.ListField(child=serializers.ChoiceField(choices=["linkedin", "x"]), min_length=1)
+    texts = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=10000), required=False)
+    idempotency_key = serializers.CharField(max_length=64)
+    scheduled_for = serializers.CharField(required=False, allow_blank=True)
+
+    def validate_scheduled_for(self, value: str) -> datetime | None:
+        if not value:
+            return None
+        parsed = parse_datetime(value)
+        if parsed is None or parsed.tzinfo is None:
+            raise serializers.ValidationError("Use an ISO 8601 date-time with a time zone offset.")
+        return parsed
+
+
+def _error(code: str, message: str, http_status: int, field: str | None = None) -> Response:
+    return Response({"error": {"code": code, "message": message, "field": field}}, status=http_status)
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Every API error in one shape."""
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, serializers.ValidationError) and isinstance(response.data, dict):
+        field, messages = next(iter(response.data.items()))
+        message = messages[0] if isinstance(messages, list) else str(messages)
+        return _error("invalid", str(message), response.status_code, field)
+    code = exc.default_code if isinstance(exc, APIException) else "error"
+    detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
+    return _error(str(code), str(detail), response.status_code)
+
+
+@api_view(["GET"])
+def feed(request: Request) -> Response:
+    items = content_visible_to(request.user, search=request.query_params.get("q") or None)
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(items, request)
+    shared = shared_networks_by_item(request.user, [i.pk for i in page])
+    data = FeedItemSerializer(page, many=True, context={"user": request.user, "shared": shared}).data
+    return paginator.get_paginated_response(data)
+
+
+@api_view(["GET", "POST"])
+def shares(request: Request) -> Response:
+    if request.method == "GET":
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(shares_for_user(request.user).order_by("-created_at"), request)
+        return paginator.get_paginated_response(ShareSerializer(page, many=True).data)
+    payload = ShareCreateSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    item = content_visible_to(request.user).filter(pk=data["item"]).first()
+    if item is None:
+        return _error("not_found", "This item is not available to you.", status.HTTP_404_NOT_FOUND, "item")
+    try:
+        created = share_create(user=request.user, item=item, request=ShareRequest(
+            networks=data["networks"], texts=data.get("texts") or {},
+            idempotency_key=data["idempotency_key"], scheduled_for=data.get("scheduled_for"),
+        ))
+    except ShareError as exc:
+        return _error("share_refused", str(exc), status.HTTP_400_BAD_REQUEST, exc.network or None)
+    return Response(ShareSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+
+
+@api_view(["GET"])
+def connections(request: Request) -> Response:
+    accounts = accounts_for_user(request.user)
+    return Response([
+        {"network": network, "status": account.status, "handle": account.handle,
+         "expires_at": account.expires_at, "audience_size": account.audience_size}
+        for network, account in sorted(accounts.items())
+    ])

@@ -1,0 +1,69 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from advocacy.models import Share
+from tests.factories import SocialAccountFactory, UserFactory, published_item
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(client):
+    user = UserFactory()
+    SocialAccountFactory(user=user, network="linkedin")
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def test_requires_login(client):
+    response = client.get("/api/v1/feed/")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_feed_with_bounded_queries(api):
+    for n in range(30):
+        published_item(title=f"Item {n}")
+    with CaptureQueriesContext(connection) as ctx:
+        body = api.get("/api/v1/feed/").json()
+    assert body["count"] == 30 and len(body["results"]) == 30
+    assert set(body["results"][0]["suggested_text"]) == {"linkedin", "x"}
+    assert len(ctx.captured_queries) <= 8
+
+
+def test_create_share_is_idempotent_and_uses_the_same_rules(api, django_capture_on_commit_callbacks):
+    item = published_item()
+    payload = {"item": item.pk, "networks": ["linkedin"], "texts": {"linkedin": "Mine"}, "idempotency_key": "a1"}
+    with django_capture_on_commit_callbacks(execute=False):
+        first = api.post("/api/v1/shares/", payload, content_type="application/json")
+        again = api.post("/api/v1/shares/", payload, content_type="application/json")
+    assert first.status_code == 201 and again.status_code == 201
+    assert first.json()[0]["id"] == again.json()[0]["id"] and Share.objects.count() == 1
+    assert api.get("/api/v1/shares/").json()["count"] == 1
+
+
+ITEM = "the published item"
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code", "field"),
+    [
+        ({"networks": ["linkedin"], "idempotency_key": "k"}, 400, "invalid", "item"),
+        ({"item": ITEM, "networks": ["myspace"], "idempotency_key": "k"}, 400, "invalid", "networks"),
+        ({"item": 999999, "networks": ["linkedin"], "idempotency_key": "k"}, 404, "not_found", "item"),
+        ({"item": ITEM, "networks": ["x"], "idempotency_key": "k"}, 400, "share_refused", "x"),
+        ({"item": ITEM, "networks": ["linkedin"], "idempotency_key": "k", "texts": {"linkedin": "a" * 3100}},
+         400, "share_refused", "linkedin"),
+        ({"item": ITEM, "networks": ["linkedin"], "idempotency_key": "k", "scheduled_for": "tomorrow"},
+         400, "invalid", "scheduled_for"),
+    ],
+)
+def test_bad_input_gets_one_clear_error_and_changes_nothing(api, payload, status, code, field):
+    item = published_item()
+    payload = {k: (item.pk if v == ITEM else v) for k, v in payload.items()}
+    response = api.post("/api/v1/shares/", payload, content_type="application/json")
+    assert response.status_code == status, response.json()
+    error = response.json()["error"]
+    assert error["code"] == code and error["field"] == field and error["message"]
+    assert Share.objects.count() == 0
