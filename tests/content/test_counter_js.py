@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from content import text_rules
+from content import text_rules, twitter_text
 from content.text_rules import compose_share_text, linkedin_length, measure, x_weighted_length
 from tests.content.test_text_rules import (
     EMOJI,
@@ -118,7 +118,7 @@ def test_x_length_agrees_on_random_code_points(page: Page) -> None:
 
 def test_url_detection_agrees(page: Page) -> None:
     texts = [text_rules._count_form(t) for t in realistic_strings(300, 300, divergent=True)]
-    python = [[t[a:b] for a, b in text_rules._url_spans(t)] for t in texts]
+    python = [[t[a:b] for a, b in twitter_text._url_spans(t)] for t in texts]
     js = page.evaluate(
         "(texts) => texts.map((t) => ChorusText._urlSpans(t).map(([a, b]) => t.slice(a, b)))", texts
     )
@@ -164,9 +164,9 @@ def test_compose_and_measure_agree(page: Page) -> None:
 
 def test_data_tables_are_identical_copies(page: Page) -> None:
     data = page.evaluate("() => ChorusText._data")
-    assert [tuple(pair) for pair in data["EXTENDED_PICTOGRAPHIC"]] == list(text_rules._EXTENDED_PICTOGRAPHIC)
-    assert data["GENERIC_TLDS"] == list(text_rules._GENERIC_TLDS)
-    assert data["COUNTRY_TLDS"] == list(text_rules._COUNTRY_TLDS)
+    assert [tuple(pair) for pair in data["EXTENDED_PICTOGRAPHIC"]] == list(twitter_text._EXTENDED_PICTOGRAPHIC)
+    assert data["GENERIC_TLDS"] == list(twitter_text._GENERIC_TLDS)
+    assert data["COUNTRY_TLDS"] == list(twitter_text._COUNTRY_TLDS)
 
 
 def test_pictographic_table_matches_the_browsers_unicode_data(page: Page) -> None:
@@ -195,7 +195,7 @@ def test_pictographic_table_matches_the_browsers_unicode_data(page: Page) -> Non
             if unicodedata.category(chr(cp)) != "Cn"
         }
 
-    assert expand(browser_ranges) == expand(list(text_rules._EXTENDED_PICTOGRAPHIC))
+    assert expand(browser_ranges) == expand(list(twitter_text._EXTENDED_PICTOGRAPHIC))
 
 
 def test_counting_is_fast_enough_to_run_on_every_keystroke(page: Page) -> None:
