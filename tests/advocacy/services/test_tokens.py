@@ -46,16 +46,18 @@ def test_two_workers_refreshing_at_once_do_not_lose_the_account(networks, redis_
     account = connect_account(UserFactory(), "x", networks)
     expire(account)
     errors = []
+    # Each worker loaded the (expired) account before the race, as a real task would have.
+    copies = [SocialAccount.objects.get(pk=account.pk) for _ in range(4)]
 
-    def worker():
+    def worker(copy):
         try:
-            account_refresh(account=SocialAccount.objects.get(pk=account.pk))
+            account_refresh(account=copy)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
+    threads = [threading.Thread(target=worker, args=(copy,)) for copy in copies]
     for t in threads:
         t.start()
     for t in threads:
