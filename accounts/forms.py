@@ -50,9 +50,15 @@ class PreferencesForm(forms.ModelForm):
             "timezone": forms.Select(choices=timezone_choices),
             "language": forms.Select(choices=settings.LANGUAGES),
         }
+        help_texts = {
+            "notification_preference": "Instant emails and the daily digest come with the weekly digest "
+            "(on its day it replaces the daily one). “Only show it in Chorus” and “No notifications” "
+            "send no email at all.",
+            "digest_hour": "0-23, in your time zone: when the weekly (and daily) digest arrives.",
+        }
         labels = {
             "notification_preference": "When there is new content",
             "digest_weekday": "Weekly digest day",
-            "digest_hour": "Weekly digest hour (your time)",
+            "digest_hour": "Digest hour (your time)",
             "leaderboard_opt_out": "Hide me from leaderboards",
         }

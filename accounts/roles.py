@@ -27,12 +27,19 @@ _CONTENT_EDIT = [
     "accounts.view_team", "accounts.view_user",
 ]
 
+# The marketing analytics page and read access to what feeds it.
+_ANALYTICS_VIEW = [
+    "analytics.view_dashboard", "analytics.view_emvrate", "analytics.view_pointsrule",
+    "analytics.view_pointsentry", "analytics.view_apiusage", "analytics.view_sharemetrics",
+    "analytics.view_enrolmentsnapshot",
+]
+
 # Permission codenames ("app_label.codename") per role. Unknown ones are ignored
 # (they appear when their app lands).
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADVOCATE: [],
-    CURATOR: _CONTENT_EDIT,
-    APPROVER: _CONTENT_EDIT + [
+    CURATOR: _CONTENT_EDIT + _ANALYTICS_VIEW,
+    APPROVER: _CONTENT_EDIT + _ANALYTICS_VIEW + [
         "content.approve_contentitem",
         "content.publish_contentitem",
         "content.delete_contentitem",
@@ -58,7 +65,7 @@ def sync_role_permissions(sender: Any = None, **kwargs: Any) -> None:
         if codenames == ["__all__"]:
             wanted = [
                 p for key, p in all_perms.items()
-                if key.split(".")[0] in {"accounts", "content", "advocacy", "auth"}
+                if key.split(".")[0] in {"accounts", "content", "advocacy", "analytics", "notifications", "auth"}
             ]
         else:
             wanted = [all_perms[c] for c in codenames if c in all_perms]

@@ -2,8 +2,6 @@
 
 import logging
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
@@ -23,7 +21,12 @@ def notify(
     dedupe_key: str = "",
     email: bool = False,
 ) -> Notification | None:
-    """Create an in-app notification (once per ``dedupe_key``), optionally emailing it too."""
+    """Create an in-app notification (once per ``dedupe_key``), optionally emailing it too.
+
+    The email (HTML + text, logged as an ``EmailDelivery`` and retried if the mail server
+    fails) goes only to people who accept email: "in-app only", "none" and one-click
+    unsubscribes get the notification in the app alone.
+    """
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -32,15 +35,11 @@ def notify(
             )
     except IntegrityError:
         return None  # already told
-    if email and user.is_active:
-        link = url if url.startswith("http") else f"{settings.SITE_URL}{url}"
+    if email:
+        from advocacy.notifications.services.inapp import alert_email_send
+
         try:
-            send_mail(
-                subject=title,
-                message=f"Hello {user.get_short_name()},\n\n{body}\n\n{link}\n\n— {settings.SITE_NAME}",
-                from_email=None,
-                recipient_list=[user.email],
-            )
+            alert_email_send(notification=notification)
         except Exception:
             logger.exception("could not email notification %s", notification.pk)
     return notification

@@ -1,2 +1,60 @@
-"""Analytics settings (read from the environment)."""
-ANALYTICS_BEAT_SCHEDULE: dict = {}
+"""Analytics settings (read from the environment): click tracking, engagement polling,
+rollups, earned media value and the beat schedule of the ``metrics`` queue."""
+
+from datetime import timedelta
+
+from celery.schedules import crontab
+
+from .env import env
+
+# --- click tracking on /r/<code> ---
+# "buffer": the redirect pushes one record to a Redis list and beat flushes it in bulk
+# (falls back to a direct insert while Redis is unreachable); "direct": one INSERT per
+# click. BENCHMARKS.md has the numbers behind the default.
+ANALYTICS_CLICK_RECORDING: str = env.str("ANALYTICS_CLICK_RECORDING", default="buffer")
+# Seconds the redirect waits for Redis before falling back; after a failure the web
+# process skips Redis for ANALYTICS_REDIS_BACKOFF seconds.
+ANALYTICS_REDIS_TIMEOUT: float = env.float("ANALYTICS_REDIS_TIMEOUT", default=0.25)
+ANALYTICS_REDIS_BACKOFF: float = env.float("ANALYTICS_REDIS_BACKOFF", default=30.0)
+# Records taken from the buffer per batch, and batches per flush run.
+ANALYTICS_FLUSH_BATCH: int = env.int("ANALYTICS_FLUSH_BATCH", default=5000)
+ANALYTICS_FLUSH_MAX_BATCHES: int = env.int("ANALYTICS_FLUSH_MAX_BATCHES", default=40)
+# How often beat flushes clicks and refreshes the rollups (seconds): numbers are at most
+# this old (plus the run time).
+ANALYTICS_ROLLUP_SECONDS: int = env.int("ANALYTICS_ROLLUP_SECONDS", default=60)
+
+# --- engagement polling ---
+# Seconds after posting at which engagement is read; after the last one, never again.
+ANALYTICS_POLL_SCHEDULE: list[int] = env.list(
+    "ANALYTICS_POLL_SCHEDULE", cast=int,
+    default=[3600, 6 * 3600, 24 * 3600, 3 * 86400, 7 * 86400, 30 * 86400],
+)
+ANALYTICS_POLL_SECONDS: int = env.int("ANALYTICS_POLL_SECONDS", default=300)
+# Most shares one sweep polls (the rest wait for the next sweep).
+ANALYTICS_POLL_MAX_SHARES: int = env.int("ANALYTICS_POLL_MAX_SHARES", default=5000)
+# X tweet lookups Chorus allows itself per 15 minutes (the app-auth limit of your plan).
+ANALYTICS_X_LOOKUPS_PER_15_MIN: int = env.int("ANALYTICS_X_LOOKUPS_PER_15_MIN", default=300)
+# LinkedIn memberCreatorPostAnalytics calls per UTC day (five per post).
+ANALYTICS_LINKEDIN_CALLS_PER_DAY: int = env.int("ANALYTICS_LINKEDIN_CALLS_PER_DAY", default=20000)
+
+# --- reporting ---
+# Currency of earned media value (EMV rate versions exist per network and currency).
+ANALYTICS_CURRENCY: str = env.str("ANALYTICS_CURRENCY", default="USD").upper()
+# Dashboard default period in days.
+ANALYTICS_DEFAULT_DAYS: int = env.int("ANALYTICS_DEFAULT_DAYS", default=28)
+
+ANALYTICS_BEAT_SCHEDULE: dict = {
+    "metrics-rollup": {
+        "task": "metrics.rollup",
+        "schedule": timedelta(seconds=ANALYTICS_ROLLUP_SECONDS),
+        "options": {"expires": ANALYTICS_ROLLUP_SECONDS},
+    },
+    "metrics-poll-due": {
+        "task": "metrics.poll_due",
+        "schedule": timedelta(seconds=ANALYTICS_POLL_SECONDS),
+        "options": {"expires": ANALYTICS_POLL_SECONDS},
+    },
+    # Hourly keeps today's enrolment snapshot current; the last run of a day freezes it.
+    "metrics-enrolment-snapshot": {"task": "metrics.enrolment_snapshot", "schedule": crontab(minute=55)},
+    "metrics-purge-salts": {"task": "metrics.purge_salts", "schedule": crontab(minute=7, hour="*/6")},
+}

@@ -54,6 +54,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "advocacy.context_processors.site",
+                "advocacy.notifications.context_processors.notifications",
             ],
         },
     },

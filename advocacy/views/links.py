@@ -1,10 +1,17 @@
-"""Tracked short links: SITE_URL/r/<code> → the item's URL with UTM tags."""
+"""Tracked short links: SITE_URL/r/<code> → the item's URL with UTM tags.
+
+Every request is recorded for analytics (a click, or a preview when it comes from a
+crawler, a HEAD request or a prefetch) without waiting on slow work: see
+``advocacy.analytics.services.clicks``. Recording never stands between the visitor and
+the article.
+"""
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.cache import never_cache
 
+from advocacy.analytics.services.clicks import click_record
 from advocacy.models import Share
 
 
@@ -38,4 +45,5 @@ def tracked_redirect(request: HttpRequest, code: str) -> HttpResponse:
     )
     response["Referrer-Policy"] = "no-referrer-when-downgrade"
     response["X-Robots-Tag"] = "noindex"
+    click_record(request=request, share_id=share.pk)
     return response

@@ -1,1 +1,0 @@
-"""Clicks, engagement, reach, EMV, points and dashboards."""

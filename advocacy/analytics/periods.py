@@ -1,0 +1,74 @@
+"""Days and periods. All analytics are kept per UTC day; a period is a range of days."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+PERIODS = {"week": "This week", "month": "This month", "quarter": "This quarter", "all": "All time"}
+EPOCH = date(2000, 1, 1)
+
+
+def utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def next_utc_midnight(moment: datetime) -> datetime:
+    return day_start(utc_day(moment) + timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Days ``start`` to ``end``, both included."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def iter_days(self):
+        for offset in range(self.days):
+            yield self.start + timedelta(days=offset)
+
+    def previous(self) -> "DateRange":
+        """The period of the same length just before this one."""
+        return DateRange(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    @property
+    def label(self) -> str:
+        if self.start == EPOCH:
+            return f"all time to {self.end:%d %b %Y}"
+        return f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
+
+
+def calendar_period(name: str, today: date) -> DateRange:
+    """This week (from Monday), this month, this quarter or all time, up to ``today``."""
+    if name == "week":
+        return DateRange(today - timedelta(days=today.weekday()), today)
+    if name == "month":
+        return DateRange(today.replace(day=1), today)
+    if name == "quarter":
+        return DateRange(today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1), today)
+    return DateRange(EPOCH, today)
+
+
+def previous_calendar_period(name: str, today: date) -> DateRange | None:
+    """The whole calendar period before the current one (None for all time)."""
+    current = calendar_period(name, today)
+    if name == "all":
+        return None
+    end = current.start - timedelta(days=1)
+    return DateRange(calendar_period(name, end).start, end)
+
+
+def range_of(start: datetime, end: datetime) -> DateRange:
+    """[start, end) as whole UTC days: the day of ``start`` to the day before ``end``
+    (or ``end``'s day when it is not a midnight)."""
+    last = utc_day(end)
+    if end.astimezone(UTC).time() == time.min:
+        last -= timedelta(days=1)
+    return DateRange(utc_day(start), max(last, utc_day(start)))

@@ -1,0 +1,1 @@
+"""Writes of the analytics domain: click recording, rollups, polling, points, enrolment."""
