@@ -17,6 +17,7 @@ Rebuilding instead of incrementing is what makes the sweep safe to repeat.
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -73,18 +74,36 @@ def first_poll(posted_at: datetime, now: datetime) -> tuple[int, datetime | None
     return len(poll_schedule()), None
 
 
+@contextmanager
+def _sweep_lock(*, wait: bool):
+    """One sweep or rebuild at a time (a Redis lock). Yields False when another holds it
+    and ``wait`` is off. Without Redis it runs unlocked: two runs then only repeat work,
+    and a clash on a unique key fails that run, which the next one redoes."""
+    lock = None
+    try:
+        lock = get_redis().lock("lock:analytics:rollup", timeout=900, blocking_timeout=900 if wait else None)
+        if not lock.acquire(blocking=wait):
+            yield False
+            return
+    except redis.RedisError:
+        lock = None
+    try:
+        yield True
+    finally:
+        if lock is not None:
+            try:
+                lock.release()
+            except redis.RedisError:
+                pass
+
+
 def rollup_run(*, now: datetime | None = None) -> RollupResult:
     """Beat, every minute. Harmless to run twice: see the module docstring."""
     now = now or timezone.now()
     result = RollupResult()
-    lock = None
-    try:
-        lock = get_redis().lock("lock:analytics:rollup", timeout=600)
-        if not lock.acquire(blocking=False):
+    with _sweep_lock(wait=False) as acquired:
+        if not acquired:
             return result
-    except redis.RedisError:
-        lock = None  # Redis down: run anyway, a concurrent run only repeats work
-    try:
         try:
             result.flushed = clicks_flush()
         except redis.RedisError as exc:
@@ -98,12 +117,6 @@ def rollup_run(*, now: datetime | None = None) -> RollupResult:
         result.pairs = len(pairs)
         result.days = share_days_rebuild(pairs)
         points_service.points_for_shares(share_ids=set(posted))
-    finally:
-        if lock is not None:
-            try:
-                lock.release()
-            except redis.RedisError:
-                pass
     return result
 
 
@@ -210,10 +223,11 @@ def share_days_rebuild_all(*, batch: int = 20000) -> int:
     bounds = Share.objects.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
         return 0
-    for first in range(bounds["low"], bounds["high"] + 1, batch):
-        share_days_insert_range(first, first + batch - 1)
-    daily_totals_rebuild(set(), everything=True)
-    points_service.points_rebuild_all()
+    with _sweep_lock(wait=True):
+        for first in range(bounds["low"], bounds["high"] + 1, batch):
+            share_days_insert_range(first, first + batch - 1)
+        daily_totals_rebuild(set(), everything=True)
+        points_service.points_rebuild_all()
     return bounds["high"] - bounds["low"] + 1
 
 
