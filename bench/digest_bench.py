@@ -68,6 +68,9 @@ def setup(database_url: str) -> None:
     os.environ["EMAIL_BACKEND"] = "__main__.SerializingBackend"
     os.environ["SITE_URL"] = "https://chorus.example.com"
     os.environ["LOG_LEVEL"] = "WARNING"
+    # Never reach a real broker (a `make run` may have one on the default port): tasks the
+    # publish event enqueues go to an in-memory transport nobody consumes.
+    os.environ["REDIS_URL"] = "memory://"
     os.environ["DJANGO_SETTINGS_MODULE"] = "advocacy.settings"
     import django
 
@@ -142,10 +145,13 @@ def seed(n: int, run_at: datetime) -> dict:
 # --- worker processes -----------------------------------------------------------------------
 
 
-def _worker_init() -> None:
+def _pool(workers: int):
+    """Worker processes forked without a database connection: a connection shared across a
+    fork breaks (PostgreSQL) when either side closes it."""
     from django.db import connections
 
-    connections.close_all()  # never share the parent's connection across a fork
+    connections.close_all()
+    return get_context("fork").Pool(workers)
 
 
 def _count_queries(fn, **kwargs):
@@ -229,7 +235,7 @@ def bench_publish(workers: int, label: str) -> dict:
     from advocacy.notifications.services import fanout
 
     fanout.deliveries_send_later = lambda *, claim_token: None  # the send tasks run below, timed apart
-    with get_context("fork").Pool(workers, initializer=_worker_init) as pool:
+    with _pool(workers) as pool:
         told = pool.map(_fanout_job, jobs, chunksize=1)
         notified_seconds = time.perf_counter() - t0
         sent = pool.map(_send_job, [token for _, _, token in jobs], chunksize=1)
@@ -259,7 +265,7 @@ def bench_digests(workers: int, run_at: datetime) -> dict:
         for period, ids in due.items() for i, chunk in enumerate(chunked(ids, settings.DIGEST_CHUNK_SIZE))
     ]
     plan_seconds = time.perf_counter() - t0
-    with get_context("fork").Pool(workers, initializer=_worker_init) as pool:
+    with _pool(workers) as pool:
         results = pool.map(_digest_job, jobs, chunksize=1)
     cpu = sum(r[7] for r in results)
     seconds = time.perf_counter() - t0

@@ -193,6 +193,33 @@ def flush_speed(redis_url: str) -> tuple[int, float, float]:
     return waiting, flushed, time.perf_counter() - started
 
 
+def recording_alone(share_id: int, redis_url: str, dead_url: str, n: int) -> dict[str, float]:
+    """Microseconds per click_record() call, outside the request cycle (less noise)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import RequestFactory
+
+    from advocacy.analytics.services import clicks
+
+    request = RequestFactory().get("/r/x", HTTP_USER_AGENT=CHROME, REMOTE_ADDR="10.1.2.3")
+    bot = RequestFactory().get("/r/x", HTTP_USER_AGENT=BOT, REMOTE_ADDR="10.1.2.3")
+    out = {}
+    for label, mode, url, req in (("Redis buffer", "buffer", redis_url, request),
+                                  ("direct INSERT", "direct", redis_url, request),
+                                  ("Redis down (after the first failure)", "buffer", dead_url, request),
+                                  ("crawler preview, buffer", "buffer", redis_url, bot)):
+        settings.ANALYTICS_CLICK_RECORDING, settings.REDIS_URL = mode, url
+        clicks._redis_down_until = 0.0
+        connection.ensure_connection()
+        for _ in range(50):
+            clicks.click_record(request=req, share_id=share_id)
+        started = time.perf_counter()
+        for _ in range(n):
+            clicks.click_record(request=req, share_id=share_id)
+        out[label] = 1e6 * (time.perf_counter() - started) / n
+    return out
+
+
 def ms(values: list[float], q: float | None = None) -> float:
     if q is None:
         return 1000 * statistics.median(values)
@@ -230,6 +257,10 @@ def main() -> None:
             median = statistics.median(values)
             print(f"{name:<34}{ms(values):>10.3f}{ms(values, 95):>9.3f}{median / base:>9.2f}"
                   f"{1000 * (median - lookup):>15.3f}")
+        alone = recording_alone(share.pk, redis_url, dead_url, 3000)
+        print("\nclick_record() alone, µs per call (3000 calls)")
+        for label, micros in alone.items():
+            print(f"  {label:<40}{micros:>8.0f}")
         waiting, flushed, rolled = flush_speed(redis_url)
         if waiting:
             print(f"\nflush: {waiting} buffered clicks into the database in {flushed:.2f} s "
