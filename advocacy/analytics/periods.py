@@ -30,10 +30,6 @@ class DateRange:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def iter_days(self):
-        for offset in range(self.days):
-            yield self.start + timedelta(days=offset)
-
     def previous(self) -> "DateRange":
         """The period of the same length just before this one."""
         return DateRange(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
@@ -54,15 +50,6 @@ def calendar_period(name: str, today: date) -> DateRange:
     if name == "quarter":
         return DateRange(today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1), today)
     return DateRange(EPOCH, today)
-
-
-def previous_calendar_period(name: str, today: date) -> DateRange | None:
-    """The whole calendar period before the current one (None for all time)."""
-    current = calendar_period(name, today)
-    if name == "all":
-        return None
-    end = current.start - timedelta(days=1)
-    return DateRange(calendar_period(name, end).start, end)
 
 
 def range_of(start: datetime, end: datetime) -> DateRange:

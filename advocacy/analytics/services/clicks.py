@@ -176,8 +176,11 @@ def clicks_flush(*, batch: int | None = None, max_batches: int | None = None) ->
 
 
 def clicks_buffered() -> int | None:
-    """Records waiting in the buffer (None if Redis cannot be reached)."""
+    """Records waiting in the buffer (None if Redis cannot be reached). Asked with the
+    redirect's short timeout: a page must not wait on a dead Redis for this."""
+    if time.monotonic() < _redis_down_until:
+        return None
     try:
-        return int(get_redis().llen(BUFFER_KEY))
+        return int(_fast_client(settings.REDIS_URL, settings.ANALYTICS_REDIS_TIMEOUT).llen(BUFFER_KEY))
     except redis.RedisError:
         return None

@@ -350,8 +350,3 @@ def _store(rows: list[ShareMetrics], metrics: dict[str, PostMetrics], unavailabl
             batch_size=500,
         )
     return pairs
-
-
-def polls_due_count(*, now: datetime | None = None) -> int:
-    return ShareMetrics.objects.filter(next_poll_at__lte=now or timezone.now()).count()
-

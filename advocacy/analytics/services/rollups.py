@@ -108,15 +108,21 @@ def rollup_run(*, now: datetime | None = None) -> RollupResult:
             result.flushed = clicks_flush()
         except redis.RedisError as exc:
             logger.warning("click buffer not flushed: %s", type(exc).__name__)
-        pairs: set[tuple[int, date]] = set()
-        pairs |= _advance_id_cursor("clicks", Click)
-        pairs |= _advance_id_cursor("snapshots", EngagementSnapshot)
-        posted = _recently_posted(now)
+        # Cursors move only after the work they cover is done: a run that fails half-way
+        # leaves them where they were, and the next run redoes it (rebuilding is idempotent).
+        click_pairs, click_top = _read_id_cursor("clicks", Click)
+        snapshot_pairs, snapshot_top = _read_id_cursor("snapshots", EngagementSnapshot)
+        posted, posted_to = _recently_posted(now)
         result.posted = len(posted)
-        pairs |= {(share_id, day) for share_id, day in posted.items()}
+        pairs = click_pairs | snapshot_pairs | {(share_id, day) for share_id, day in posted.items()}
         result.pairs = len(pairs)
         result.days = share_days_rebuild(pairs)
         points_service.points_for_shares(share_ids=set(posted))
+        _move_cursor("clicks", click_top, now)
+        _move_cursor("snapshots", snapshot_top, now)
+        if posted_to is not None:
+            _move_cursor("posted", posted_to[0], now)
+            _move_cursor("posted_pk", posted_to[1], now)
     return result
 
 
@@ -125,22 +131,27 @@ def _cursor(name: str) -> RollupCursor:
     return cursor
 
 
-def _advance_id_cursor(name: str, model) -> set[tuple[int, date]]:
+def _read_id_cursor(name: str, model) -> tuple[set[tuple[int, date]], int | None]:
+    """(share, day) pairs of rows added since the cursor, and where to move it after."""
     cursor = _cursor(name)
     top = model.objects.aggregate(top=Max("id"))["top"] or 0
     if top <= cursor.position:
-        return set()
+        return set(), None
     start = max(cursor.position - ID_OVERLAP, 0)
     pairs = set(
         model.objects.filter(id__gt=start, id__lte=top).order_by().values_list("share_id", "day").distinct()
     )
-    RollupCursor.objects.filter(name=name).update(position=top, moved_at=timezone.now())
-    return pairs
+    return pairs, top
 
 
-def _recently_posted(now: datetime) -> dict[int, date]:
+def _move_cursor(name: str, position: int | None, now: datetime) -> None:
+    if position is not None:
+        RollupCursor.objects.filter(name=name).update(position=position, moved_at=now)
+
+
+def _recently_posted(now: datetime) -> tuple[dict[int, date], tuple[int, int] | None]:
     """Shares posted (or confirmed posted) since the last sweep: give them metrics rows
-    and a polling schedule. Returns {share_id: posted day}.
+    and a polling schedule. Returns ({share_id: posted day}, where the cursor goes next).
 
     Reads forward from a keyset cursor on (updated_at, id), at most POSTED_BATCH rows a
     run so a backlog (a first deployment, a long outage) is worked off in steps, and
@@ -157,11 +168,8 @@ def _recently_posted(now: datetime) -> dict[int, date]:
     recent = list(posted.filter(updated_at__gte=now - POSTED_OVERLAP).order_by().values(*fields)[:POSTED_BATCH])
     shares = list({s["id"]: s for s in forward + recent}.values())
     metrics_ensure(shares, now=now)
-    if forward:
-        last = forward[-1]
-        RollupCursor.objects.filter(name="posted").update(position=_micros(last["updated_at"]), moved_at=now)
-        RollupCursor.objects.filter(name="posted_pk").update(position=last["id"], moved_at=now)
-    return {s["id"]: utc_day(s["posted_at"]) for s in shares}
+    to = (_micros(forward[-1]["updated_at"]), forward[-1]["id"]) if forward else None
+    return {s["id"]: utc_day(s["posted_at"]) for s in shares}, to
 
 
 def _micros(moment: datetime) -> int:

@@ -60,11 +60,3 @@ def tip(text: str) -> str:
         '<span class="tip" tabindex="0" role="img" aria-label="{}" data-tip="{}">i</span>',
         f"Definition: {text}", text,
     )
-
-
-@register.simple_tag
-def bar_width(value: int, maximum: int) -> str:
-    """A CSS width percentage for simple HTML bars."""
-    if not maximum:
-        return "0%"
-    return f"{max(0, min(100, round(100 * value / maximum)))}%"

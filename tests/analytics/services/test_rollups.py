@@ -108,3 +108,26 @@ def test_unposted_shares_do_not_count_as_shares(no_redis):
     row = ShareDay.objects.get(share=share)
     assert (row.shares, row.clicks) == (0, 1)
     assert not ShareMetrics.objects.filter(share=share).exists()
+
+
+def test_a_sweep_that_fails_half_way_is_redone_by_the_next(no_redis, monkeypatch):
+    from advocacy.analytics.models import PointsEntry
+    from advocacy.analytics.services import points
+
+    share = posted_share()
+    click(share, visitor="a")
+    real = points.points_for_share_days
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return real(**kwargs)
+
+    monkeypatch.setattr(points, "points_for_share_days", flaky)
+    with pytest.raises(RuntimeError):
+        rollup_run()
+    rollup_run()
+    assert PointsEntry.objects.filter(kind="click", share=share).get().quantity == 1
+    assert ShareDay.objects.get(share=share).clicks == 1
