@@ -139,6 +139,17 @@ def seed(n: int, run_at: datetime) -> dict:
         for j in range(int(n * 1.5))
     ]
     Share.objects.bulk_create(shares, batch_size=5000, ignore_conflicts=True)
+    # Last week's points, so that every digest's impact block has numbers and ranks to compute.
+    from advocacy.analytics.models import PointsEntry
+
+    team_of = dict(User.objects.values_list("pk", "team_id"))
+    PointsEntry.objects.bulk_create([
+        PointsEntry(user_id=user_id, team_id=team_of[user_id], kind=kind, event_key=f"{share_id}",
+                    day=(posted_at.date()), quantity=quantity, unit_points=unit, points=quantity * unit)
+        for share_id, user_id, posted_at in Share.objects.values_list("pk", "user_id", "posted_at")
+        for kind, quantity, unit in (("share", 1, 10), ("click", share_id % 7, 1))
+        if quantity
+    ], batch_size=5000)
     return {"seconds": time.perf_counter() - t0, "users": n, "items": len(items), "shares": len(shares)}
 
 
@@ -162,23 +173,23 @@ def _count_queries(fn, **kwargs):
     connection.force_debug_cursor = True
     connection.queries_log.clear()
     inside = [0]
-    original = analytics.advocate_impact
+    original = analytics.advocate_impacts
 
-    def counted(user, *, start, end):
+    def counted(users, *, start, end):
         before = len(connection.queries_log)
         try:
-            return original(user, start=start, end=end)
+            return original(users, start=start, end=end)
         finally:
             inside[0] += len(connection.queries_log) - before
 
-    analytics.advocate_impact = counted
+    analytics.advocate_impacts = counted
     try:
         t0, cpu0 = time.perf_counter(), time.process_time()
         report = fn(**kwargs)
         seconds = time.perf_counter() - t0
         cpu = time.process_time() - cpu0
     finally:
-        analytics.advocate_impact = original
+        analytics.advocate_impacts = original
     total = len(connection.queries_log)
     connection.queries_log.clear()
     return report, total, inside[0], seconds, cpu
@@ -334,7 +345,7 @@ def main() -> None:
           f"({r['total_s'] / 60:.1f} min); worker CPU {r['cpu_s']:.0f} s (wall on 2 idle cores ≈ "
           f"{r['cpu_s'] / 2 / 60:.1f} min)")
     print(f"  digest's own queries per chunk: {r['own_queries_per_chunk'][0]}-{r['own_queries_per_chunk'][1]}; "
-          f"advocate_impact's: {r['impact_queries_per_chunk'][0]}-{r['impact_queries_per_chunk'][1]}; "
+          f"advocate_impacts': {r['impact_queries_per_chunk'][0]}-{r['impact_queries_per_chunk'][1]}; "
           f"chunk {r['chunk_s'][0]:.1f}-{r['chunk_s'][1]:.1f} s")
     again = bench_digests(args.workers, run_at)
     print(f"second run of the same hour: {again['due']} due, {again['sent']} sent (exactly once)")

@@ -76,8 +76,10 @@ def test_weekly_digest_email_has_items_impact_rank_and_team_progress(monkeypatch
     from advocacy.analytics import impact as analytics
 
     monkeypatch.setattr(
-        analytics, "advocate_impact",
-        lambda user, *, start, end: Impact(shares=3, clicks=42, points=120, rank=4, previous_rank=7),
+        analytics, "advocate_impacts",
+        lambda users, *, start, end: {
+            u.pk: Impact(shares=3, clicks=42, points=120, rank=4, previous_rank=7) for u in users
+        },
     )
 
     report = digest_chunk(kind="weekly_digest", period="2025-W48", user_ids=[ann.pk], claim_token="t")
@@ -123,24 +125,30 @@ def test_daily_digest_counts_new_since_yesterday_and_has_no_impact_block(sales):
     assert "from this morning" in message.body and "YOUR LAST 7 DAYS" not in message.body
 
 
-def test_digest_chunk_queries_do_not_grow_with_advocates(monkeypatch):
-    from advocacy.analytics import impact as analytics
+def test_digest_chunk_queries_do_not_grow_with_advocates():
+    """The whole chunk, last week's impact and ranks included."""
+    from advocacy.analytics.models import PointsEntry
 
-    # The analytics function is someone else's; here we count the digest's own queries.
-    monkeypatch.setattr(analytics, "advocate_impact", lambda user, *, start, end: Impact(shares=1))
     teams = [TeamFactory(name=f"T{i}") for i in range(3)]
     CampaignFactory(goal_shares=50)
     for i in range(6):
         item_for(everyone=i % 2 == 0, teams=[teams[i % 3]], published_at=days_ago(i))
 
     def run(count: int, period: str) -> int:
-        ids = [person("weekly", team=teams[i % 3]).pk for i in range(count)]
+        people = [person("weekly", team=teams[i % 3]) for i in range(count)]
+        PointsEntry.objects.bulk_create(
+            PointsEntry(user=p, team=p.team, kind="share", event_key=f"{period}-{p.pk}", day=days_ago(i % 6 + 1).date(),
+                        unit_points=10, points=10 * (i % 4 + 1))
+            for i, p in enumerate(people)
+        )
+        ids = [p.pk for p in people]
         with CaptureQueriesContext(connection) as ctx:
             digest_chunk(kind="weekly_digest", period=period, user_ids=ids, claim_token=period)
         return len(ctx.captured_queries)
 
     few, many = run(3, "2025-W01"), run(60, "2025-W02")
     assert EmailDelivery.objects.filter(status="sent").count() == 63
+    assert Notification.objects.filter(kind="rank").count() == 63  # everyone earned points and a rank
     assert many - few <= 3, (few, many)  # only SQLite's insert batches grow
 
 
@@ -218,8 +226,8 @@ def test_impact_covers_the_seven_whole_days_before_the_digest(monkeypatch, sales
     from advocacy.analytics import impact as analytics
 
     calls = []
-    monkeypatch.setattr(analytics, "advocate_impact",
-                        lambda user, *, start, end: calls.append((start, end)) or Impact(shares=1))
+    monkeypatch.setattr(analytics, "advocate_impacts",
+                        lambda users, *, start, end: calls.append((start, end)) or {u.pk: Impact() for u in users})
     ann = person("weekly", team=sales, timezone="America/New_York")
     item_for(everyone=True)
     reverse("home")  # load the URLconf (and its C extensions) before freezegun swaps datetime

@@ -13,9 +13,11 @@ monthly sums (``PointsMonth``, a row per active person per month); anything else
 the digest's seven days) reads the ledger lines of its days.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import connections
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -90,6 +92,48 @@ def leaderboard(period: DateRange, *, team_id: int | None = None, limit: int = 1
 
 def points_of(user: User, period: DateRange) -> int:
     return _entries(period).filter(user=user).aggregate(total=Sum("points"))["total"] or 0
+
+
+def points_by_user(user_ids: list[int], period: DateRange) -> dict[int, int]:
+    """Points of each of ``user_ids`` in ``period`` (absent: none). One query."""
+    return dict(
+        _entries(period).filter(user_id__in=user_ids).values("user_id")
+        .annotate(total=Sum("points")).order_by().values_list("user_id", "total")
+    )
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Everyone's rank in a period from one query: how many visible people have each
+    points total (a few hundred distinct totals, however many people)."""
+
+    totals: list[int]  # distinct totals, ascending
+    at_least: list[int]  # at_least[i]: people with totals[i] or more
+
+    @classmethod
+    def of(cls, period: DateRange, *, team_id: int | None = None) -> "Ranking":
+        per_person = (
+            _visible(period, team_id).values("user_id").annotate(total=Sum("points"))
+            .filter(total__gt=0).order_by().values("total")
+        )
+        sql, params = per_person.query.sql_with_params()
+        with connections[per_person.db].cursor() as cursor:
+            cursor.execute(f"SELECT per_person.total, COUNT(*) FROM ({sql}) per_person "
+                           f"GROUP BY per_person.total ORDER BY per_person.total", params)
+            rows = cursor.fetchall()
+        at_least, running = [], 0
+        for _, count in reversed(rows):
+            running += count
+            at_least.append(running)
+        return cls([int(total) for total, _ in rows], at_least[::-1])
+
+    def rank(self, user: User, points: int) -> int | None:
+        """1 + the number of visible people with more points; None when ``user`` opted
+        out, is inactive or has no points."""
+        if user.leaderboard_opt_out or not user.is_active or points <= 0:
+            return None
+        above = bisect_right(self.totals, points)  # index of the first total greater than points
+        return 1 + (self.at_least[above] if above < len(self.totals) else 0)
 
 
 def rank_of(user: User, period: DateRange, *, team_id: int | None = None,
