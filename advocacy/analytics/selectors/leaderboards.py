@@ -117,9 +117,11 @@ class Ranking:
             .filter(total__gt=0).order_by().values("total")
         )
         sql, params = per_person.query.sql_with_params()
+        # ``sql`` is the ORM's own compiled query; every value in it is a bound parameter.
+        wrapped = (f"SELECT per_person.total, COUNT(*) FROM ({sql}) per_person "  # noqa: S608
+                   "GROUP BY per_person.total ORDER BY per_person.total")
         with connections[per_person.db].cursor() as cursor:
-            cursor.execute(f"SELECT per_person.total, COUNT(*) FROM ({sql}) per_person "
-                           f"GROUP BY per_person.total ORDER BY per_person.total", params)
+            cursor.execute(wrapped, params)
             rows = cursor.fetchall()
         at_least, running = [], 0
         for _, count in reversed(rows):
