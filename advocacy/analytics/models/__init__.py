@@ -9,7 +9,7 @@ from .clicks import Click, ClickKind, DailySalt, Device
 from .engagement import ApiUsage, EngagementSnapshot, ShareMetrics
 from .enrolment import EnrolmentSnapshot
 from .points import PointsEntry, PointsKind, PointsMonth, PointsRule
-from .rollups import DailyTotals, RollupCursor, ShareDay
+from .rollups import DailyTotals, ItemDay, RollupCursor, ShareDay
 from .valuation import EmvRate
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "EmvRate",
     "EngagementSnapshot",
     "EnrolmentSnapshot",
+    "ItemDay",
     "PointsEntry",
     "PointsKind",
     "PointsMonth",

@@ -72,6 +72,27 @@ class DailyTotals(_Counters):
         return f"{self.day} {self.network}"
 
 
+class ItemDay(_Counters):
+    """ShareDay summed per day, item, network and campaign: top content reads a few hundred
+    rows a day (the items that had activity) instead of a row per share."""
+
+    day = models.DateField()
+    item = models.ForeignKey("content.ContentItem", on_delete=models.CASCADE, related_name="+", db_index=False)
+    network = models.CharField(max_length=10)
+    campaign = models.ForeignKey("content.Campaign", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "network"], name="itemday_day"),
+            models.Index(fields=["campaign", "day"], name="itemday_campaign_day"),
+            models.Index(fields=["item", "day"], name="itemday_item_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} on {self.day}"
+
+
 class RollupCursor(models.Model):
     """How far the rollup sweep has read a source (an id, or a time as epoch seconds)."""
 

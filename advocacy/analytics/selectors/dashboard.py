@@ -1,11 +1,12 @@
 """The marketing analytics page: KPI tiles, daily series, top lists, teams, funnel,
 connection health, X spend and campaign progress.
 
-Totals, series and teams read ``DailyTotals`` (a few rows per day); top content, top
-advocates and distinct-advocate counts read ``ShareDay`` through its (dimension, day)
-indexes. Nothing here reads raw clicks.
+Totals, series and teams read ``DailyTotals`` (a few rows per day); top content reads
+``ItemDay`` (a row per active item per day); top advocates and distinct-advocate counts read
+``ShareDay`` through its (dimension, day) indexes. Nothing here reads raw clicks.
 """
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,14 +16,14 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Team, User
-from advocacy.analytics.models import DailyTotals, ShareDay
+from advocacy.analytics.models import DailyTotals, ItemDay, ShareDay
 from advocacy.analytics.periods import DateRange, utc_day
 from advocacy.analytics.selectors.enrolment import enrolled_as_of, enrolled_by_team_as_of
 from advocacy.analytics.services.emv import EmvBreakdown, emv_value
 from advocacy.analytics.services.enrolment import headcounts
 from advocacy.analytics.services.polling import x_month_read_spend
 from advocacy.models import AccountStatus, ProgrammeSettings, Share, ShareStatus, SocialAccount
-from content.models import Campaign
+from content.models import Campaign, ContentItem
 
 SUMS = ("shares", "potential_reach", "estimated_impressions", "clicks", "unique_clicks", "previews",
         "reactions", "comments", "reshares", "impressions")
@@ -132,28 +133,75 @@ def _engagement_sum():
     return Sum(F("reactions") + F("comments") + F("reshares"))
 
 
-def top_content(f: Filters, *, limit: int | None = 10) -> QuerySet:
-    """Items by clicks, then shares."""
-    qs = (
-        ShareDay.objects.filter(f.q())
-        .values("item_id", "item__title", "item__preview_title", "item__campaign__name")
+def _ranked(qs: QuerySet, key: str) -> QuerySet:
+    """Rows grouped by ``key`` alone (no joins while grouping), by clicks, then shares."""
+    return (
+        qs.values(key)
         .annotate(shares=Sum("shares"), clicks=Sum("clicks"), unique_clicks=Sum("unique_clicks"),
                   engagements=_engagement_sum(), potential_reach=Sum("potential_reach"))
-        .order_by("-clicks", "-shares", "item_id")
+        .order_by("-clicks", "-shares", key)
     )
-    return qs[:limit] if limit else qs
 
 
-def top_advocates(f: Filters, *, limit: int | None = 10) -> QuerySet:
-    """Advocates by clicks. People who opted out of leaderboards are not listed."""
-    qs = (
-        ShareDay.objects.filter(f.q(), user__leaderboard_opt_out=False)
-        .values("user_id", "user__full_name", "user__email", "user__team__name")
-        .annotate(shares=Sum("shares"), clicks=Sum("clicks"), unique_clicks=Sum("unique_clicks"),
-                  engagements=_engagement_sum(), potential_reach=Sum("potential_reach"))
-        .order_by("-clicks", "-shares", "user_id")
-    )
-    return qs[:limit] if limit else qs
+def _named(rows: Iterable[dict], key: str, names: Callable[[list], dict[int, dict]], *,
+           chunk: int = 2000) -> Iterator[dict]:
+    """Add display names to ranked rows, one lookup query per ``chunk`` rows."""
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == chunk:
+            yield from _name_batch(batch, key, names)
+            batch = []
+    yield from _name_batch(batch, key, names)
+
+
+def _name_batch(batch: list[dict], key: str, names: Callable[[list], dict[int, dict]]) -> Iterator[dict]:
+    if not batch:
+        return
+    found = names([r[key] for r in batch])
+    for row in batch:
+        yield {**found.get(row[key], {}), **row}
+
+
+def _item_names(ids: list[int]) -> dict[int, dict]:
+    return {
+        r.pop("pk"): r
+        for r in ContentItem.objects.filter(pk__in=ids).values(
+            "pk", item__title=F("title"), item__preview_title=F("preview_title"),
+            item__campaign__name=F("campaign__name"),
+        )
+    }
+
+
+def _user_names(ids: list[int]) -> dict[int, dict]:
+    return {
+        r.pop("pk"): r
+        for r in User.objects.filter(pk__in=ids).values(
+            "pk", user__full_name=F("full_name"), user__email=F("email"), user__team__name=F("team__name"),
+        )
+    }
+
+
+def _ranked_named(qs: QuerySet, key: str, names, limit: int | None) -> list[dict] | Iterator[dict]:
+    if limit:
+        return list(_named(qs[:limit], key, names))
+    return _named(qs.iterator(chunk_size=2000), key, names)
+
+
+def top_content(f: Filters, *, limit: int | None = 10) -> list[dict] | Iterator[dict]:
+    """Items by clicks, then shares: ``limit`` of them as a list (two queries), or all of
+    them as a stream (``limit=None``, for the CSV export). Reads ``ItemDay`` (a row per
+    item, network and day with activity) unless a team is chosen."""
+    source = ShareDay if f.team_id else ItemDay
+    return _ranked_named(_ranked(source.objects.filter(f.q()), "item_id"), "item_id", _item_names, limit)
+
+
+def top_advocates(f: Filters, *, limit: int | None = 10) -> list[dict] | Iterator[dict]:
+    """Advocates by clicks, like ``top_content``. People who opted out of leaderboards are
+    not listed."""
+    opted_out = User.objects.filter(leaderboard_opt_out=True).values("pk")
+    qs = ShareDay.objects.filter(f.q()).exclude(user_id__in=opted_out)
+    return _ranked_named(_ranked(qs, "user_id"), "user_id", _user_names, limit)
 
 
 def hidden_advocates(f: Filters) -> int:

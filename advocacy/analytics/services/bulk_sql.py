@@ -15,6 +15,7 @@ from advocacy.analytics.models import (
     Click,
     DailyTotals,
     EngagementSnapshot,
+    ItemDay,
     PointsEntry,
     PointsKind,
     PointsMonth,
@@ -53,7 +54,7 @@ def _tables() -> dict[str, str]:
         "click": Click._meta.db_table, "snapshot": EngagementSnapshot._meta.db_table,
         "share": Share._meta.db_table, "metrics": ShareMetrics._meta.db_table, "user": User._meta.db_table,
         "item": ContentItem._meta.db_table, "shareday": ShareDay._meta.db_table,
-        "totals": DailyTotals._meta.db_table, "points": PointsEntry._meta.db_table,
+        "totals": DailyTotals._meta.db_table, "itemday": ItemDay._meta.db_table, "points": PointsEntry._meta.db_table,
         "months": PointsMonth._meta.db_table,
     }
 
@@ -105,7 +106,7 @@ def share_days_insert_range(first_id: int, last_id: int) -> None:
 
 
 def daily_totals_insert(days: list[date] | None) -> None:
-    """Re-sum DailyTotals for ``days`` (all days when None) from ShareDay."""
+    """Re-sum DailyTotals and ItemDay for ``days`` (all days when None) from ShareDay."""
     t = _tables()
     where, params = "", []
     if days is not None:
@@ -113,13 +114,14 @@ def daily_totals_insert(days: list[date] | None) -> None:
         params = list(days)
     sums = ", ".join(f"SUM({c})" for c in COUNTERS)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {t['totals']} {where}", params)  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {t['totals']} (day, network, campaign_id, team_id, {', '.join(COUNTERS)}) "  # noqa: S608
-            f"SELECT day, network, campaign_id, team_id, {sums} FROM {t['shareday']} {where} "
-            "GROUP BY day, network, campaign_id, team_id",
-            params,
-        )
+        for table, keys in ((t["totals"], "day, network, campaign_id, team_id"),
+                            (t["itemday"], "day, item_id, network, campaign_id")):
+            cursor.execute(f"DELETE FROM {table} {where}", params)  # noqa: S608
+            cursor.execute(
+                f"INSERT INTO {table} ({keys}, {', '.join(COUNTERS)}) "  # noqa: S608
+                f"SELECT {keys}, {sums} FROM {t['shareday']} {where} GROUP BY {keys}",
+                params,
+            )
 
 
 def points_insert_missing(rules: dict[str, int], now: datetime) -> None:

@@ -8,7 +8,7 @@ Every minute (``metrics.rollup``) the sweep
    posted (by ``updated_at``, with a ten-minute overlap),
 3. rebuilds the ``ShareDay`` rows of exactly the (share, day) pairs touched, from the
    raw rows (so running it twice, or over the same rows, gives the same numbers),
-4. rebuilds ``DailyTotals`` for the days touched, and
+4. rebuilds ``DailyTotals`` and ``ItemDay`` for the days touched, and
 5. brings the points ledger up to date for those shares and days.
 
 Rebuilding instead of incrementing is what makes the sweep safe to repeat.
@@ -205,7 +205,7 @@ def metrics_ensure(shares: list[dict], *, now: datetime) -> int:
 
 
 def share_days_rebuild(pairs: Iterable[tuple[int, date]]) -> set[date]:
-    """Rebuild ShareDay for ``pairs`` and DailyTotals for their days. Returns the days.
+    """Rebuild ShareDay for ``pairs``, and DailyTotals and ItemDay for their days. Returns the days.
 
     Pairs are taken day by day, so a sweep touching many shares on one day (the usual
     case: today's clicks) and a few old pairs does not multiply shares by days."""
@@ -312,7 +312,7 @@ def _rebuild_chunk(share_ids: list[int], days: set[date] | None) -> set[date]:
 
 
 def daily_totals_rebuild(days: set[date], *, everything: bool = False) -> None:
-    """Re-sum DailyTotals for ``days`` from ShareDay (all of it when ``everything``)."""
+    """Re-sum DailyTotals and ItemDay for ``days`` from ShareDay (all of it when ``everything``)."""
     from advocacy.analytics.services.bulk_sql import daily_totals_insert
 
     if everything:

@@ -56,14 +56,14 @@ def _daily(f: Filters) -> Iterator[list]:
 
 def _content(f: Filters) -> Iterator[list]:
     yield ["item_id", "title", "campaign", "shares", "clicks", "unique_clicks", "engagements", "potential_reach"]
-    for r in board.top_content(f, limit=None).iterator(chunk_size=2000):
+    for r in board.top_content(f, limit=None):
         yield [r["item_id"], r["item__preview_title"] or r["item__title"], r["item__campaign__name"], r["shares"],
                r["clicks"], r["unique_clicks"], r["engagements"], r["potential_reach"]]
 
 
 def _advocates(f: Filters) -> Iterator[list]:
     yield ["name", "email", "team", "shares", "clicks", "unique_clicks", "engagements", "potential_reach"]
-    for r in board.top_advocates(f, limit=None).iterator(chunk_size=2000):
+    for r in board.top_advocates(f, limit=None):
         yield [r["user__full_name"], r["user__email"], r["user__team__name"], r["shares"], r["clicks"],
                r["unique_clicks"], r["engagements"], r["potential_reach"]]
 

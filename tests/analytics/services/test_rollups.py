@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from advocacy.analytics.models import Click, DailyTotals, ShareDay, ShareMetrics
+from advocacy.analytics.models import Click, DailyTotals, ItemDay, ShareDay, ShareMetrics
 from advocacy.analytics.periods import utc_day
 from advocacy.analytics.services.rollups import (
     POSTED_BATCH,
@@ -70,22 +70,48 @@ def test_rerunning_changes_nothing(no_redis):
     assert totals[0]["clicks"] == 3 and totals[0]["unique_clicks"] == 2 and totals[0]["previews"] == 1
 
 
-def test_daily_totals_add_up_to_the_share_days_and_a_full_rebuild_agrees(no_redis):
+def _per_item_day(model) -> dict:
+    fields = ["shares", "clicks", "unique_clicks", "potential_reach"]
+    rows = model.objects.values("day", "item_id", "network").annotate(**{f"{f}_": Sum(f) for f in fields})
+    return {(r["day"], r["item_id"], r["network"]): tuple(r[f"{f}_"] for f in fields) for r in rows}
+
+
+def test_daily_totals_and_item_days_add_up_to_the_share_days_and_a_full_rebuild_agrees(no_redis):
     teams = [TeamFactory(name=f"T{i}") for i in range(3)]
+    items = [published_item() for _ in range(3)]
     for i in range(12):
         share = posted_share(user=UserFactory(team=teams[i % 3]), network="x" if i % 2 else "linkedin",
-                             posted_at=timezone.now() - timedelta(days=i % 4, minutes=5))
+                             item=items[i % len(items)], posted_at=timezone.now() - timedelta(days=i % 4, minutes=5))
         for j in range(i):
             click(share, visitor=f"v{j % 3}", days_ago=j % 3)
     rollup_run()
     fields = ["shares", "clicks", "unique_clicks", "potential_reach"]
     share_days = ShareDay.objects.aggregate(**{f: Sum(f) for f in fields})
     assert DailyTotals.objects.aggregate(**{f: Sum(f) for f in fields}) == share_days
+    per_item_day = _per_item_day(ShareDay)
+    assert _per_item_day(ItemDay) == per_item_day and len(per_item_day) > len(items)
+    assert ItemDay.objects.count() == len(per_item_day)  # one row per item, network and day
     incremental = sorted(ShareDay.objects.values_list("share_id", "day", "clicks", "unique_clicks", "shares"))
     ShareDay.objects.all().delete()
+    ItemDay.objects.all().delete()
     share_days_rebuild_all()
     assert sorted(ShareDay.objects.values_list("share_id", "day", "clicks", "unique_clicks", "shares")) == incremental
     assert DailyTotals.objects.aggregate(**{f: Sum(f) for f in fields}) == share_days
+    assert _per_item_day(ItemDay) == per_item_day
+
+
+def test_item_days_follow_new_clicks(no_redis):
+    item = published_item()
+    a, b = posted_share(item=item), posted_share(item=item)
+    rollup_run()
+    today = utc_day(timezone.now())
+    assert ItemDay.objects.get(item=item, day=today).shares == 2
+    click(a, visitor="x")
+    click(b, visitor="y")
+    click(b, visitor="y")
+    rollup_run()
+    row = ItemDay.objects.get(item=item, day=today)
+    assert (row.shares, row.clicks, row.unique_clicks) == (2, 3, 2)
 
 
 def test_a_backlog_of_posted_shares_is_worked_off_in_batches(no_redis, monkeypatch):
