@@ -7,7 +7,7 @@ from django.conf import settings
 
 from accounts.models import Team
 from advocacy.analytics.models import EmvRate
-from advocacy.analytics.periods import DateRange
+from advocacy.analytics.periods import PRESETS, DateRange, preset_period
 from advocacy.analytics.selectors.dashboard import Filters, default_period
 from content.models import Campaign, Network
 
@@ -15,6 +15,7 @@ MAX_DAYS = 3 * 366
 
 
 class AnalyticsFilterForm(forms.Form):
+    period = forms.ChoiceField(choices=[("", "Custom dates"), *PRESETS.items()], required=False, label="Period")
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
     campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), required=False, empty_label="All campaigns")
@@ -45,7 +46,9 @@ class AnalyticsFilterForm(forms.Form):
         period = default_period(today)
         data = self.cleaned_data if self.is_valid() else {}
         start, end = data.get("start"), data.get("end")
-        if start or end:
+        if data.get("period"):  # a quick period wins over dates (the page's script clears them)
+            period = preset_period(data["period"], today) or period
+        elif start or end:
             end = end or min(today, (start or today) + timedelta(days=settings.ANALYTICS_DEFAULT_DAYS - 1))
             start = start or end - timedelta(days=settings.ANALYTICS_DEFAULT_DAYS - 1)
             period = DateRange(start, end)

@@ -59,3 +59,29 @@ def range_of(start: datetime, end: datetime) -> DateRange:
     if end.astimezone(UTC).time() == time.min:
         last -= timedelta(days=1)
     return DateRange(utc_day(start), max(last, utc_day(start)))
+
+
+PRESETS = {
+    "7d": "Last 7 days",
+    "28d": "Last 28 days",
+    "90d": "Last 90 days",
+    "365d": "Last 12 months",
+    "month": "This month",
+    "last_month": "Last month",
+    "quarter": "This quarter",
+    "year": "This year",
+}
+
+
+def preset_period(name: str, today: date) -> DateRange | None:
+    """The analytics page's quick periods (None for an unknown name)."""
+    if name.endswith("d") and name[:-1].isdigit() and name in PRESETS:
+        return DateRange(today - timedelta(days=int(name[:-1]) - 1), today)
+    if name in ("month", "quarter"):
+        return calendar_period(name, today)
+    if name == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return DateRange(last.replace(day=1), last)
+    if name == "year":
+        return DateRange(today.replace(month=1, day=1), today)
+    return None

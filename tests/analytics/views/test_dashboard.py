@@ -147,3 +147,22 @@ def test_csv_neutralises_formulas_and_hides_opted_out_advocates(staff_client, no
 
 def test_unknown_export_is_404(staff_client):
     assert staff_client.get("/analytics/export/passwords.csv").status_code == 404
+
+
+def test_quick_periods(staff_client, no_redis):
+    from datetime import date
+
+    from advocacy.analytics.periods import DateRange, preset_period
+
+    today = date(2026, 5, 14)
+    assert preset_period("7d", today) == DateRange(date(2026, 5, 8), today)
+    assert preset_period("365d", today).days == 365
+    assert preset_period("last_month", today) == DateRange(date(2026, 4, 1), date(2026, 4, 30))
+    assert preset_period("year", today) == DateRange(date(2026, 1, 1), today)
+    assert preset_period("3d", today) is None  # only the listed ones
+    response = staff_client.get(URL, {"period": "90d", "start": "2026-01-01"})
+    assert response.context["f"].period.days == 90  # a quick period wins over a stray date
+    assert 'name="period"' in response.content.decode() and "analytics/filters.js" in response.content.decode()
+    bad = staff_client.get(URL, {"period": "forever"})
+    assert bad.status_code == 200 and bad.context["form"].errors["period"]
+    assert bad.context["f"].period.days == 28
