@@ -18,6 +18,7 @@ from advocacy.notifications.models import (
     DeliveryStatus,
     EmailDelivery,
     OutboxMessage,
+    SlackAnnouncement,
     TeamSlackWebhook,
     validate_slack_webhook_url,
 )
@@ -230,6 +231,28 @@ class ContentFanoutAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     list_select_related = ("item",)
     readonly_fields = ("item", "status", "recipients", "chunks", "created_at", "dispatched_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SlackAnnouncement)
+class SlackAnnouncementAdmin(admin.ModelAdmin):
+    """The Slack delivery log: what was announced in which team's channel."""
+
+    list_display = ("updated_at", "item", "team", "status", "attempts", "error")
+    list_filter = ("status", "webhook__team")
+    search_fields = ("item__title",)
+    list_select_related = ("item", "webhook__team")
+    readonly_fields = ("webhook", "item", "status", "attempts", "error", "created_at", "updated_at")
+    date_hierarchy = "updated_at"
+
+    @admin.display(description="team", ordering="webhook__team__name")
+    def team(self, obj: SlackAnnouncement) -> str:
+        return obj.webhook.team.name
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

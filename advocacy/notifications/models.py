@@ -151,6 +151,34 @@ class TeamSlackWebhook(models.Model):
         return f"{head}/{tail[:2]}••••••" if head else "••••••"
 
 
+class SlackAnnouncement(models.Model):
+    """One item announced in one team's channel: claimed before the POST, so an item is
+    never announced twice there (a task delivered twice, a worker that died mid-post, a
+    timeout after Slack had already taken the message). At most once: an announcement
+    whose fate is unknown is recorded, not repeated."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Refused by Slack"
+        UNKNOWN = "unknown", "Unknown (no answer: not repeated)"
+
+    webhook = models.ForeignKey(TeamSlackWebhook, on_delete=models.CASCADE, related_name="announcements")
+    item = models.ForeignKey("content.ContentItem", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["webhook", "item"], name="slack_announce_once")]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} in {self.webhook}: {self.status}"
+
+
 class OutboxMessage(models.Model):
     """No table: gives the development mail folder ("Outbox") its place in the admin."""
 

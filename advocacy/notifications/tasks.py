@@ -52,11 +52,11 @@ def fanout_sweep_task() -> int:
 @shared_task(
     name="notify.slack_post", bind=True, ignore_result=True, max_retries=5,
 )
-def slack_post_task(self, webhook_id: int, item_id: int) -> bool:
-    """Announce an item in one team's Slack channel. Dispatched once per item by the
-    planner; retried only when Slack or the network failed before answering."""
+def slack_post_task(self, webhook_id: int, item_id: int) -> str | bool:
+    """Announce an item in one team's Slack channel, at most once (``slack_announce``);
+    retried only when Slack certainly did not take the message."""
     from advocacy.notifications.models import TeamSlackWebhook
-    from advocacy.notifications.services.slack import SlackTransientError, slack_post_item
+    from advocacy.notifications.services.slack import SlackTransientError, slack_announce
     from content.models import ContentItem
 
     webhook = TeamSlackWebhook.objects.filter(pk=webhook_id, is_active=True).first()
@@ -64,7 +64,7 @@ def slack_post_task(self, webhook_id: int, item_id: int) -> bool:
     if webhook is None or item is None or not item.is_live:
         return False
     try:
-        return slack_post_item(webhook=webhook, item=item)
+        return slack_announce(webhook=webhook, item=item)
     except SlackTransientError as exc:
         raise self.retry(exc=exc, countdown=30 * 2 ** self.request.retries) from exc
 

@@ -202,11 +202,13 @@ def test_slack_gets_a_short_message_for_teams_the_item_reaches(sales, engineerin
 
 @responses.activate
 def test_slack_refusal_is_recorded_not_retried(sales):
-    from advocacy.notifications.services.slack import slack_post_item
+    from advocacy.notifications.services.slack import slack_announce
 
     webhook = TeamSlackWebhook.objects.create(team=sales, url="https://hooks.slack.com/services/T0/B0/gone")
-    responses.post("https://hooks.slack.com/services/T0/B0/gone", status=404, body="no_service")
-    assert slack_post_item(webhook=webhook, item=item_for(everyone=True)) is False
+    gone = responses.post("https://hooks.slack.com/services/T0/B0/gone", status=404, body="no_service")
+    item = item_for(everyone=True)
+    assert slack_announce(webhook=webhook, item=item) == "failed"
+    assert slack_announce(webhook=webhook, item=item) == "failed" and gone.call_count == 1
     assert "404" in TeamSlackWebhook.objects.get(pk=webhook.pk).last_error
 
 
