@@ -6,10 +6,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class PageServer:
-    """``server.pages["/feed.xml"] = (200, "application/rss+xml", b"...")``."""
+    """A small real web site on 127.0.0.1 for tests that fetch over HTTP.
 
-    def __init__(self) -> None:
-        self.pages: dict[str, tuple[int, str, bytes]] = {}
+    ``server.pages["/feed.xml"] = (200, "application/rss+xml", b"...")``, optionally with a
+    fourth item of extra headers (``{"Location": "/elsewhere"}``). Unknown paths are 404.
+    """
+
+    def __init__(self, pages: dict[str, tuple] | None = None) -> None:
+        self.pages: dict[str, tuple] = dict(pages or {})
         self.hits: Counter[str] = Counter()
         pages, hits = self.pages, self.hits
 
@@ -17,10 +21,12 @@ class PageServer:
             def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
                 path = self.path.split("?")[0]
                 hits[path] += 1
-                status, ctype, body = pages.get(path, (404, "text/plain", b"not found"))
+                status, ctype, body, *extra = pages.get(path, (404, "text/plain", b"not found"))
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in (extra[0] if extra else {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -29,7 +35,7 @@ class PageServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> "PageServer":
         self.thread.start()

@@ -1,9 +1,7 @@
 """RSS/Atom parsing on realistic feeds, URL canonicalisation, and fetch_feed over loopback."""
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from content.feeds import (
     fetch_feed,
     parse_feed,
 )
+from tests.support import PageServer
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 
@@ -196,32 +195,16 @@ def test_discover_feed_url():
 @pytest.fixture
 def blog(settings) -> Iterator[str]:
     settings.FETCHER_ALLOWED_HOSTS = ["127.0.0.1"]
-    files = {
-        "/feed/": ("application/rss+xml; charset=UTF-8", feed("company_blog_rss2.xml")),
-        "/atom.xml": ("application/atom+xml", feed("engineering_atom.xml")),
-        "/": ("text/html; charset=utf-8",
+    pages = {
+        "/feed/": (200, "application/rss+xml; charset=UTF-8", feed("company_blog_rss2.xml")),
+        "/atom.xml": (200, "application/atom+xml", feed("engineering_atom.xml")),
+        "/": (200, "text/html; charset=utf-8",
               b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed/"></head></html>'),
-        "/plain-page": ("text/html", b"<html><head><title>No feed here</title></head></html>"),
-        "/image.png": ("image/png", b"\x89PNG\r\n\x1a\n"),
+        "/plain-page": (200, "text/html", b"<html><head><title>No feed here</title></head></html>"),
+        "/image.png": (200, "image/png", b"\x89PNG\r\n\x1a\n"),
     }
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            content_type, body = files.get(self.path, ("text/plain", b"missing"))
-            self.send_response(200 if self.path in files else 404)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with PageServer(pages) as server:
+        yield server.url
 
 
 def test_fetch_feed_end_to_end(blog):

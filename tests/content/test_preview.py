@@ -2,9 +2,7 @@
 
 import io
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from PIL import Image
 
 from advocacy.core.fetcher import BadContentType, BlockedAddress
 from content.preview import LinkPreview, fetch_image, fetch_preview, parse_preview, sniff_image_type
+from tests.support import PageServer
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
@@ -174,38 +173,16 @@ def png_bytes() -> bytes:
 def site(settings) -> Iterator[str]:
     """A tiny real web site on 127.0.0.1, allow-listed for the fetcher."""
     settings.FETCHER_ALLOWED_HOSTS = ["127.0.0.1"]
-    files = {
-        "/news/northwind": ("text/html; charset=utf-8", page("news_article.html")),
-        "/insights/story": ("text/html", page("relative_urls.html")),
-        "/jp": ("text/html; charset=Shift_JIS", page("shift_jis.html")),
-        "/img/hero.png": ("image/png", png_bytes()),
-        "/img/fake.png": ("image/png", b"<html>not an image</html>"),
+    pages = {
+        "/news/northwind": (200, "text/html; charset=utf-8", page("news_article.html")),
+        "/insights/story": (200, "text/html", page("relative_urls.html")),
+        "/jp": (200, "text/html; charset=Shift_JIS", page("shift_jis.html")),
+        "/img/hero.png": (200, "image/png", png_bytes()),
+        "/img/fake.png": (200, "image/png", b"<html>not an image</html>"),
+        "/s/abc": (302, "text/plain", b"", {"Location": "/insights/story"}),  # a short link
     }
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            if self.path == "/s/abc":
-                self.send_response(302)
-                self.send_header("Location", "/insights/story")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            content_type, body = files.get(self.path, ("text/plain", b"missing"))
-            self.send_response(200 if self.path in files else 404)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with PageServer(pages) as server:
+        yield server.url
 
 
 def test_fetch_preview_end_to_end(site):
