@@ -121,6 +121,11 @@ class DigestBuilder:
             limit=settings.DIGEST_CANDIDATE_ITEMS
         )
         item_ids = [item.pk for item, _ in self.live]
+        # What every advocate's card of an item shares, worked out once per chunk.
+        self.card_parts = {
+            item.pk: (absolute(item.display_image_url), Truncator(item.summary or item.preview_description).chars(180))
+            for item, _ in self.live
+        }
         user_ids = [u.pk for u in users]
         self.shared = set(
             Share.objects.filter(user_id__in=user_ids, item_id__in=item_ids)
@@ -174,8 +179,7 @@ class DigestBuilder:
             DigestItem(
                 item=item, is_new=is_new, colleagues=colleagues,
                 share_url=share_link_url(user_id=user.pk, item_id=item.pk),
-                image_url=absolute(item.display_image_url),
-                summary=Truncator(item.summary or item.preview_description).chars(180),
+                image_url=self.card_parts[item.pk][0], summary=self.card_parts[item.pk][1],
             )
             for item, is_new, colleagues in candidates[: settings.DIGEST_ITEMS]
         ]
