@@ -78,6 +78,8 @@ class Share(models.Model):
             models.Index(fields=["user", "item"]),
             models.Index(fields=["status", "updated_at"]),
             models.Index(fields=["network", "posted_at"]),
+            # "Has this person ever shared?" (the adoption funnel, per person) from the index alone.
+            models.Index(fields=["user"], condition=models.Q(status="posted"), name="share_user_posted"),
         ]
 
     def __str__(self) -> str:

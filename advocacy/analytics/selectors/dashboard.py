@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -133,13 +133,22 @@ def _engagement_sum():
     return Sum(F("reactions") + F("comments") + F("reshares"))
 
 
+def _unordered(column: str):
+    """``column + 0``: the same value, but SQLite no longer sees an index on ``column`` as
+    a way to group by it. Left to itself it walks the (column, day) index, skipping through
+    every value (``ANY(column)``), instead of reading the period's range of a day-first
+    index — 10× slower for a year of data."""
+    return ExpressionWrapper(F(column) + 0, output_field=IntegerField())
+
+
 def _ranked(qs: QuerySet, key: str) -> QuerySet:
-    """Rows grouped by ``key`` alone (no joins while grouping), by clicks, then shares."""
+    """Rows grouped by ``key`` alone (no joins while grouping), by clicks, then shares; the
+    key comes back as ``ranked_id``."""
     return (
-        qs.values(key)
+        qs.values(ranked_id=_unordered(key))
         .annotate(shares=Sum("shares"), clicks=Sum("clicks"), unique_clicks=Sum("unique_clicks"),
                   engagements=_engagement_sum(), potential_reach=Sum("potential_reach"))
-        .order_by("-clicks", "-shares", key)
+        .order_by("-clicks", "-shares", "ranked_id")
     )
 
 
@@ -158,6 +167,8 @@ def _named(rows: Iterable[dict], key: str, names: Callable[[list], dict[int, dic
 def _name_batch(batch: list[dict], key: str, names: Callable[[list], dict[int, dict]]) -> Iterator[dict]:
     if not batch:
         return
+    for row in batch:
+        row[key] = row.pop("ranked_id")
     found = names([r[key] for r in batch])
     for row in batch:
         yield {**found.get(row[key], {}), **row}
@@ -249,12 +260,12 @@ def teams_table(f: Filters) -> list[TeamRow]:
         row.shares, row.clicks, row.unique_clicks = s["shares"], s["clicks"], s["unique_clicks"]
         row.engagements, row.potential_reach = s["engagements"], s["potential_reach"]
     active = (
-        ShareDay.objects.filter(f.q(), shares__gt=0).values("team_id")
+        ShareDay.objects.filter(f.q(), shares__gt=0).values(team_key=_unordered("team_id"))
         .annotate(n=Count("user_id", distinct=True)).order_by()
     )
     for a in active:
-        if a["team_id"] in rows:
-            rows[a["team_id"]].active_advocates = a["n"]
+        if a["team_key"] in rows:
+            rows[a["team_key"]].active_advocates = a["n"]
     for team_id, enrolled in enrolled_by_team_as_of(f.period.end).items():
         if team_id in rows:
             rows[team_id].enrolled = enrolled

@@ -66,7 +66,7 @@ def test_top_advocates_leave_out_people_who_opted_out(scene):
 
 
 def test_the_full_list_streams_and_names_every_row_in_chunks(scene):
-    rows = list(board._named(iter([{"user_id": u.pk} for u in UserFactory.create_batch(5)]), "user_id",
+    rows = list(board._named(iter([{"ranked_id": u.pk} for u in UserFactory.create_batch(5)]), "user_id",
                              board._user_names, chunk=2))
     assert len(rows) == 5 and all(r["user__email"] for r in rows)
     everything = board.top_content(Filters(scene["period"]), limit=None)
