@@ -79,7 +79,9 @@ class Share(models.Model):
             models.Index(fields=["status", "updated_at"]),
             models.Index(fields=["network", "posted_at"]),
             # "Has this person ever shared?" (the adoption funnel, per person) from the index alone.
-            models.Index(fields=["user"], condition=models.Q(status="posted"), name="share_user_posted"),
+            models.Index(fields=["user", "status"], name="share_user_status"),
+            # This month's X spend.
+            models.Index(fields=["network", "created_at"], name="share_network_created"),
         ]
 
     def __str__(self) -> str:

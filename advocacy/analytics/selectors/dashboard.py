@@ -85,7 +85,7 @@ def kpis(f: Filters) -> Kpis:
     totals = DailyTotals.objects.filter(f.q())
     s = _sums(totals)
     active = (
-        ShareDay.objects.filter(f.q(), shares__gt=0).values("user_id").distinct().count()
+        ShareDay.objects.filter(f.q(), shares=1).values("user_id").distinct().count()
     )
     enrolled, source = enrolled_as_of(f.period.end, team_id=f.team_id)
     emv_rows = (
@@ -260,7 +260,7 @@ def teams_table(f: Filters) -> list[TeamRow]:
         row.shares, row.clicks, row.unique_clicks = s["shares"], s["clicks"], s["unique_clicks"]
         row.engagements, row.potential_reach = s["engagements"], s["potential_reach"]
     active = (
-        ShareDay.objects.filter(f.q(), shares__gt=0).values(team_key=_unordered("team_id"))
+        ShareDay.objects.filter(f.q(), shares=1).values(team_key=_unordered("team_id"))
         .annotate(n=Count("user_id", distinct=True)).order_by()
     )
     for a in active:
