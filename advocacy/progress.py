@@ -11,8 +11,8 @@ from content.models import Campaign
 
 
 def campaign_counts(campaign: Campaign) -> dict[str, int]:
-    from advocacy.analytics.models import DailyTotals
+    from advocacy.analytics.models import ItemDay
 
     shares = Share.objects.filter(item__campaign=campaign, status=ShareStatus.POSTED).count()
-    clicks = DailyTotals.objects.filter(campaign=campaign).aggregate(n=Sum("clicks"))["n"] or 0
+    clicks = ItemDay.objects.filter(campaign=campaign).aggregate(n=Sum("clicks"))["n"] or 0
     return {"shares": shares, "clicks": clicks}

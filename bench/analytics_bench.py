@@ -168,7 +168,7 @@ def seed(shares: int, clicks_per_share: int, rng: random.Random) -> dict:
                   flush=True)
     print()
     # Shares were posted over the year, not all just now (the sweep reads by updated_at).
-    Share.objects.update(updated_at=F("posted_at"))
+    Share.objects.update(updated_at=F("posted_at"), created_at=F("posted_at"))
     return {"users": users_n, "shares": share_rows, "clicks": click_rows, "snapshots": snap_rows,
             "user": users[7]}
 

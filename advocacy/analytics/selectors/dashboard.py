@@ -1,8 +1,8 @@
 """The marketing analytics page: KPI tiles, daily series, top lists, teams, funnel,
 connection health, X spend and campaign progress.
 
-Totals, series and teams read ``DailyTotals`` (a few rows per day); top content reads
-``ItemDay`` (a row per active item per day); top advocates and distinct-advocate counts read
+Totals, series and teams read ``DailyTotals`` (a few rows per day); top content and
+campaign progress read ``ItemDay`` (a row per active item per day); top advocates and distinct-advocate counts read
 ``ShareDay`` through its (dimension, day) indexes. Nothing here reads raw clicks.
 """
 
@@ -284,7 +284,7 @@ def adoption_funnel(*, team_id: int | None = None) -> list[FunnelStep]:
     """Invited → enrolled → connected → shared, as things stand today. Each step is a
     subset of the one before: posting needs a connection, so a person who shared counts
     as connected even if that connection has since expired or been removed."""
-    counts = headcounts(team_id=team_id)[None]
+    counts = headcounts(team_id=team_id, connected=False)[None]
     users = User.objects.filter(is_active=True, advocate_opted_in_at__isnull=False)
     if team_id:
         users = users.filter(team_id=team_id)
@@ -386,7 +386,7 @@ def campaign_progress(*, campaign_id: int | None = None) -> list[CampaignProgres
     campaigns = list(campaigns.filter(Q(goal_shares__isnull=False) | Q(goal_clicks__isnull=False)))
     sums = {
         r["campaign_id"]: r
-        for r in DailyTotals.objects.filter(campaign_id__in=[c.pk for c in campaigns])
+        for r in ItemDay.objects.filter(campaign_id__in=[c.pk for c in campaigns])
         .values("campaign_id").annotate(shares=Sum("shares"), clicks=Sum("clicks")).order_by()
     }
     return [
@@ -396,7 +396,7 @@ def campaign_progress(*, campaign_id: int | None = None) -> list[CampaignProgres
 
 
 def campaign_totals(campaign: Campaign) -> dict[str, int]:
-    row = DailyTotals.objects.filter(campaign=campaign).aggregate(shares=Sum("shares"), clicks=Sum("clicks"))
+    row = ItemDay.objects.filter(campaign=campaign).aggregate(shares=Sum("shares"), clicks=Sum("clicks"))
     return {"shares": row["shares"] or 0, "clicks": row["clicks"] or 0}
 
 

@@ -23,9 +23,9 @@ def enrolled_as_of(day: date, *, team_id: int | None = None) -> tuple[int, str]:
     if snapshot is not None and (snapshot[0] == day or day < today):
         return snapshot[1], "snapshot"
     if day >= today:
-        counts = headcounts(team_id=team_id)
+        counts = headcounts(team_id=team_id, connected=False)
         return counts[None]["enrolled"], "live"
-    counts = headcounts(team_id=team_id, at=day)
+    counts = headcounts(team_id=team_id, at=day, connected=False)
     return counts[None]["enrolled"], "estimate"
 
 
@@ -37,4 +37,4 @@ def enrolled_by_team_as_of(day: date) -> dict[int, int]:
         return dict(
             EnrolmentSnapshot.objects.filter(day=latest, team__isnull=False).values_list("team_id", "enrolled")
         )
-    return {team_id: c["enrolled"] for team_id, c in headcounts().items() if team_id is not None}
+    return {team_id: c["enrolled"] for team_id, c in headcounts(connected=False).items() if team_id is not None}
