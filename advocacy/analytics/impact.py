@@ -8,7 +8,7 @@ ranking, opt-out respected) among everyone with points in the same days;
 ``previous_rank`` is the rank in the period of the same length just before.
 
 ``advocate_impacts`` answers for a whole list of advocates in a constant number of
-queries (seven, however many advocates): the digest asks for 500 at a time.
+queries (six, however many advocates): the digest asks for 500 at a time.
 """
 
 from collections.abc import Iterable

@@ -1,9 +1,12 @@
 """Slack announcements: at most once per team channel and item, retried only when Slack
 certainly did not take the message."""
 
+from http.client import RemoteDisconnected
+
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
 
 from advocacy.notifications.models import SlackAnnouncement, TeamSlackWebhook
 from advocacy.notifications.services.slack import SlackTransientError, slack_announce
@@ -37,7 +40,8 @@ def test_a_task_delivered_twice_posts_once(webhook):
 
 @responses.activate
 @pytest.mark.parametrize("failure", [requests.ReadTimeout("read timed out"),
-                                     requests.ConnectionError("('Connection aborted.', RemoteDisconnected())")])
+                                     requests.ConnectionError(ProtocolError("Connection aborted.",
+                                                                            RemoteDisconnected("closed")))])
 def test_no_answer_after_sending_is_recorded_and_never_repeated(webhook, failure):
     hook = responses.post(URL, body=failure)
     item = item_for(everyone=True)
@@ -51,7 +55,8 @@ def test_no_answer_after_sending_is_recorded_and_never_repeated(webhook, failure
 @responses.activate
 @pytest.mark.parametrize("first", [
     {"status": 503}, {"status": 429},
-    {"body": requests.ConnectionError("HTTPSConnectionPool: NewConnectionError: Connection refused")},
+    {"body": requests.ConnectionError(MaxRetryError(None, URL, NewConnectionError(None, "[Errno 111] Connection refused")))},
+    {"body": requests.ConnectionError(MaxRetryError(None, URL, NameResolutionError("hooks.slack.com", None, OSError())))},
     {"body": requests.ConnectTimeout("connect timed out")},
 ])
 def test_failures_before_slack_took_the_message_are_retried_until_sent(webhook, first):

@@ -2,8 +2,9 @@
 connection health, X spend and campaign progress.
 
 Totals, series and teams read ``DailyTotals`` (a few rows per day); top content and
-campaign progress read ``ItemDay`` (a row per active item per day); top advocates and distinct-advocate counts read
-``ShareDay`` through its (dimension, day) indexes. Nothing here reads raw clicks.
+campaign progress read ``ItemDay`` (a row per active item per day); top advocates and
+distinct-advocate counts read ``ShareDay`` through its indexes. Nothing here reads raw
+clicks.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -393,11 +394,6 @@ def campaign_progress(*, campaign_id: int | None = None) -> list[CampaignProgres
         CampaignProgress(c, sums.get(c.pk, {}).get("shares", 0), sums.get(c.pk, {}).get("clicks", 0))
         for c in campaigns
     ]
-
-
-def campaign_totals(campaign: Campaign) -> dict[str, int]:
-    row = ItemDay.objects.filter(campaign=campaign).aggregate(shares=Sum("shares"), clicks=Sum("clicks"))
-    return {"shares": row["shares"] or 0, "clicks": row["clicks"] or 0}
 
 
 def default_period(today: date | None = None) -> DateRange:

@@ -146,11 +146,7 @@ def rank_of(user: User, period: DateRange, *, team_id: int | None = None,
     points = points_of(user, period) if points is None else points
     if points <= 0:
         return None
-    above = (
-        _visible(period, team_id).values("user_id").annotate(total=Sum("points"))
-        .filter(total__gt=points).count()
-    )
-    return above + 1
+    return Ranking.of(period, team_id=team_id).rank(user, points)
 
 
 def team_leaderboard(period: DateRange) -> list[TeamStanding]:

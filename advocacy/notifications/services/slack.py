@@ -3,6 +3,7 @@
 import logging
 
 import requests
+import urllib3
 from django.conf import settings
 from django.db.models import F
 from django.urls import reverse
@@ -101,9 +102,7 @@ def _post(webhook: TeamSlackWebhook, item: ContentItem) -> tuple[str, str]:
 
 def _before_sending(exc: requests.ConnectionError) -> bool:
     """Whether the connection failed before any of the request was sent (refused, no DNS
-    answer): only then is a retry sure not to post twice."""
-    text = str(exc)
-    return any(marker in text for marker in (
-        "NewConnectionError", "Connection refused", "NameResolutionError", "Failed to resolve",
-        "Name or service not known",
-    ))
+    answer): only then is a retry sure not to post twice. requests wraps urllib3's
+    ``MaxRetryError`` whose ``reason`` says what failed."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # incl. NameResolutionError
