@@ -75,8 +75,9 @@ PRESETS = {
 
 def preset_period(name: str, today: date) -> DateRange | None:
     """The analytics page's quick periods (None for an unknown name)."""
-    if name.endswith("d") and name[:-1].isdigit() and name in PRESETS:
-        return DateRange(today - timedelta(days=int(name[:-1]) - 1), today)
+    days = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}.get(name)
+    if days:
+        return DateRange(today - timedelta(days=days - 1), today)
     if name in ("month", "quarter"):
         return calendar_period(name, today)
     if name == "last_month":
