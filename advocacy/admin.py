@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from advocacy.models import Notification, ProgrammeSettings, Share, SocialAccount
+from advocacy.models import ProgrammeSettings, Share, SocialAccount
 from advocacy.services.sharing import x_month_spend
 
 
@@ -76,11 +76,3 @@ class ProgrammeSettingsAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         obj = ProgrammeSettings.load()
         return HttpResponseRedirect(reverse("admin:advocacy_programmesettings_change", args=[obj.pk]))
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user", "kind", "title", "read_at")
-    list_filter = ("kind",)
-    search_fields = ("user__email", "title")
-    list_select_related = ("user",)

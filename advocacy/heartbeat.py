@@ -1,7 +1,13 @@
-"""Heartbeats: beat stamps when it publishes the heartbeat task, a worker when it runs it."""
+"""Heartbeats: beat stamps when it publishes the heartbeat task, a worker when it runs it.
+
+``/healthz`` (``chorus.health``) reads the ages; ``AdvocacyConfig.ready`` connects the
+Celery hook below.
+"""
 
 from datetime import datetime
+from typing import Any
 
+from celery.signals import before_task_publish
 from django.utils import timezone
 
 from advocacy.models import Heartbeat
@@ -21,3 +27,13 @@ def heartbeat_ages(now: datetime | None = None) -> dict[str, float | None]:
         name: (now - seen[name]).total_seconds() if name in seen else None
         for name in ("worker", "beat")
     }
+
+
+def _beat_heartbeat(sender: str | None = None, **kwargs: Any) -> None:
+    # Only beat publishes the heartbeat task, so publishing it proves beat is alive.
+    if sender == HEARTBEAT_TASK:
+        heartbeat_record("beat")
+
+
+def connect() -> None:
+    before_task_publish.connect(_beat_heartbeat, dispatch_uid="advocacy.beat_heartbeat")

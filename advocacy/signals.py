@@ -1,14 +1,22 @@
-"""Celery signal hooks."""
+"""Events of the advocacy layer, for the layers above it to hear.
 
-from typing import Any
+Advocacy never imports notifications or analytics: it announces what happened and they
+listen (the pattern of ``content.signals``). Each is sent synchronously, after the row
+that records the event has been written, so a listener sees the new state.
 
-from celery.signals import before_task_publish
+- ``share_failed(share, reason)``: a share ended *failed*; ``reason`` is for the employee.
+- ``share_unconfirmed(share, reason)``: a share may or may not be on the network and the
+  employee is asked to check.
+- ``account_needs_reconnect(account, reason)``: sent once when a connection turns
+  *needs reconnecting* (not again while it stays so).
+- ``account_expiring(account, days_left, threshold)``: a connection without a refresh
+  token expires soon; ``threshold`` ("7d", "1d") makes the warning once per threshold. A
+  listener returns True when it actually warned (so the sweep can count warnings).
+"""
 
-from advocacy.heartbeat import HEARTBEAT_TASK, heartbeat_record
+from django.dispatch import Signal
 
-
-@before_task_publish.connect(dispatch_uid="advocacy.beat_heartbeat")
-def _beat_heartbeat(sender: str | None = None, **kwargs: Any) -> None:
-    # Only beat publishes the heartbeat task, so publishing it proves beat is alive.
-    if sender == HEARTBEAT_TASK:
-        heartbeat_record("beat")
+share_failed = Signal()
+share_unconfirmed = Signal()
+account_needs_reconnect = Signal()
+account_expiring = Signal()

@@ -1,9 +1,12 @@
 """Celery tasks of the advocacy domain. Tasks take ids and call services; each says why
-running it twice is harmless."""
+running it twice is harmless. Services enqueue them by name (``core.queueing``)."""
 
 from celery import shared_task
 
 from advocacy.heartbeat import HEARTBEAT_TASK, heartbeat_record
+from advocacy.services.posting import share_post, shares_dispatch_due, shares_sweep_stale
+from advocacy.services.tokens import accounts_refresh_due, accounts_warn_expiring
+from core.queueing import send
 
 
 @shared_task(name=HEARTBEAT_TASK, ignore_result=True)
@@ -16,13 +19,11 @@ def heartbeat() -> None:
 def post_share(share_id: int) -> str | None:
     """Post one share. Twice is harmless: only the run that moves the row from *queued*
     to *posting* posts (see ``advocacy.services.posting``)."""
-    from advocacy.services.posting import share_post
-
     outcome = share_post(share_id=share_id)
     if outcome is None:
         return None
     if outcome.retry_in is not None:
-        post_share.apply_async(args=[share_id], countdown=outcome.retry_in)
+        send("advocacy.share_post", share_id, countdown=outcome.retry_in)
     return outcome.status
 
 
@@ -30,8 +31,6 @@ def post_share(share_id: int) -> str | None:
 def dispatch_due_shares() -> int:
     """Every minute: scheduled shares whose time has come. A conditional UPDATE per share
     means overlapping runs enqueue each share once."""
-    from advocacy.services.posting import shares_dispatch_due
-
     return shares_dispatch_due()
 
 
@@ -39,8 +38,6 @@ def dispatch_due_shares() -> int:
 def sweep_stale_shares() -> dict:
     """Every two minutes: re-dispatch shares the broker lost and reconcile shares whose
     worker died mid-post. Re-dispatching is harmless (the claim is a conditional UPDATE)."""
-    from advocacy.services.posting import shares_sweep_stale
-
     return shares_sweep_stale()
 
 
@@ -48,8 +45,6 @@ def sweep_stale_shares() -> dict:
 def refresh_due_tokens() -> int:
     """Every 10 minutes: refresh X tokens about to expire. Refreshing is done under a lock
     and re-checks expiry after taking it, so concurrent runs refresh once."""
-    from advocacy.services.tokens import accounts_refresh_due
-
     return accounts_refresh_due()
 
 
@@ -57,6 +52,4 @@ def refresh_due_tokens() -> int:
 def warn_expiring_tokens() -> int:
     """Hourly: warn employees whose LinkedIn connection expires in 7 days / 1 day. Each
     warning has a dedupe key, so repeated runs warn once per threshold."""
-    from advocacy.services.tokens import accounts_warn_expiring
-
     return accounts_warn_expiring()

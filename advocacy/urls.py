@@ -1,14 +1,9 @@
-from django.conf import settings
-from django.contrib import admin
-from django.urls import include, path
+"""The employee portal's sharing pages and the v1 API."""
+
+from django.urls import path
 
 from advocacy import apis
-from advocacy.health import healthz
-from advocacy.views import connections, feed, links, share, suggest
-
-admin.site.site_header = "Chorus — marketing"
-admin.site.site_title = "Chorus admin"
-admin.site.index_title = "Content, campaigns and people"
+from advocacy.views import connections, feed, share, suggest
 
 urlpatterns = [
     path("", feed.feed, name="home"),
@@ -23,18 +18,7 @@ urlpatterns = [
     path("connections/<str:network>/disconnect/", connections.disconnect, name="disconnect"),
     path("connections/<str:network>/audience/", connections.set_audience, name="set_audience"),
     path("suggest/", suggest.suggest, name="suggest"),
-    path("r/<str:code>", links.tracked_redirect, name="tracked_redirect"),
-    path("", include("advocacy.analytics.urls")),
-    path("", include("advocacy.notifications.urls")),
     path("api/v1/feed/", apis.feed, name="api_feed"),
     path("api/v1/shares/", apis.shares, name="api_shares"),
     path("api/v1/connections/", apis.connections, name="api_connections"),
-    path("healthz", healthz, name="healthz"),
-    path("accounts/", include("accounts.urls")),
-    path("admin/", admin.site.urls),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -38,7 +38,7 @@ def setup(database_url: str, *, reuse: bool = False) -> None:
     os.environ.setdefault("DEBUG", "1")  # development defaults for secrets; DEBUG itself is turned off below
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:1/0")  # no Redis: the sweep runs without it
-    os.environ["DJANGO_SETTINGS_MODULE"] = "advocacy.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "chorus.settings"
     import django
 
     django.setup()
@@ -92,8 +92,8 @@ def seed(shares: int, clicks_per_share: int, rng: random.Random) -> dict:
     from django.db.models import F
 
     from accounts.models import Team, User
-    from advocacy.analytics.models import Click, EngagementSnapshot
     from advocacy.models import Share, SocialAccount
+    from analytics.models import Click, EngagementSnapshot
     from content.models import Campaign, ContentItem
 
     now = datetime.now(tz=UTC).replace(microsecond=0)
@@ -180,10 +180,10 @@ def existing() -> dict:
     from django.apps import apps as django_apps
     from django.db import connection
 
-    importlib.import_module("advocacy.analytics.migrations.0002_defaults").forwards(django_apps, connection.schema_editor())
+    importlib.import_module("analytics.migrations.0002_defaults").forwards(django_apps, connection.schema_editor())
     from accounts.models import User
-    from advocacy.analytics.models import Click, EngagementSnapshot
     from advocacy.models import Share
+    from analytics.models import Click, EngagementSnapshot
 
     users = list(User.objects.filter(email__endswith="@bench.example").order_by("pk")[:8])
     return {"users": User.objects.count(), "shares": Share.objects.count(), "clicks": Click.objects.count(),
@@ -239,16 +239,16 @@ def run(args, folder: str) -> None:
 
     from django.db.models import Count
 
-    from advocacy.analytics.models import Click, DailyTotals, ItemDay, PointsEntry, ShareDay
-    from advocacy.analytics.services.enrolment import enrolment_snapshot
-    from advocacy.analytics.services.rollups import (
+    from analytics.models import Click, DailyTotals, ItemDay, PointsEntry, ShareDay
+    from analytics.services.enrolment import enrolment_snapshot
+    from analytics.services.rollups import (
         posted_cursor_to_end,
         rollup_run,
         share_days_rebuild_all,
     )
 
     if reuse and args.skip_rebuild:
-        from advocacy.analytics.services.rollups import daily_totals_rebuild
+        from analytics.services.rollups import daily_totals_rebuild
 
         with Timer("re-sum DailyTotals and ItemDay from ShareDay"):
             daily_totals_rebuild(set(), everything=True)
@@ -271,7 +271,7 @@ def run(args, folder: str) -> None:
     recent = list(ShareDay.objects.filter(shares=1).order_by("-day").values_list("share_id", flat=True)[:500])
     # The first sweep after the bulk load also re-reads the last ID_OVERLAP seeded clicks
     # (spread over the whole year); in steady state that overlap holds the previous minutes.
-    from advocacy.analytics.services.rollups import ID_OVERLAP
+    from analytics.services.rollups import ID_OVERLAP
 
     for label, count in (("sweep right after the bulk load", ID_OVERLAP + per_minute),
                          ("steady-state sweep", per_minute)):
@@ -287,11 +287,11 @@ def run(args, folder: str) -> None:
 
     from accounts.roles import CURATOR
     from accounts.services.users import user_set_roles
-    from advocacy.analytics.periods import DateRange, calendar_period, utc_day
-    from advocacy.analytics.selectors import dashboard as board
-    from advocacy.analytics.selectors import impact as mine
-    from advocacy.analytics.selectors.dashboard import Filters
-    from advocacy.analytics.selectors.leaderboards import leaderboard, rank_of, team_leaderboard
+    from analytics.periods import DateRange, calendar_period, utc_day
+    from analytics.selectors import dashboard as board
+    from analytics.selectors import impact as mine
+    from analytics.selectors.dashboard import Filters
+    from analytics.selectors.leaderboards import leaderboard, rank_of, team_leaderboard
 
     today = utc_day(now)
     busiest_team = ShareDay.objects.values("team_id").annotate(n=Count("pk")).order_by("-n")[0]["team_id"]

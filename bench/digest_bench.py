@@ -71,7 +71,7 @@ def setup(database_url: str) -> None:
     # Never reach a real broker (a `make run` may have one on the default port): tasks the
     # publish event enqueues go to an in-memory transport nobody consumes.
     os.environ["REDIS_URL"] = "memory://"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "advocacy.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "chorus.settings"
     import django
 
     django.setup()
@@ -140,7 +140,7 @@ def seed(n: int, run_at: datetime) -> dict:
     ]
     Share.objects.bulk_create(shares, batch_size=5000, ignore_conflicts=True)
     # Last week's points, so that every digest's impact block has numbers and ranks to compute.
-    from advocacy.analytics.models import PointsEntry
+    from analytics.models import PointsEntry
 
     team_of = dict(User.objects.values_list("pk", "team_id"))
     PointsEntry.objects.bulk_create([
@@ -168,7 +168,7 @@ def _pool(workers: int):
 def _count_queries(fn, **kwargs):
     from django.db import connection
 
-    from advocacy.analytics import impact as analytics
+    from analytics import impact as analytics
 
     connection.force_debug_cursor = True
     connection.queries_log.clear()
@@ -197,14 +197,14 @@ def _count_queries(fn, **kwargs):
 
 def _fanout_job(args):
     item_id, user_ids, token = args
-    from advocacy.notifications.services.fanout import fanout_chunk
+    from notifications.services.fanout import fanout_chunk
 
     told, total, _, seconds, cpu = _count_queries(fanout_chunk, item_id=item_id, user_ids=user_ids, claim_token=token)
     return told, total, seconds, cpu
 
 
 def _send_job(token):
-    from advocacy.notifications.services.deliveries import deliveries_send
+    from notifications.services.deliveries import deliveries_send
 
     report, total, _, seconds, cpu = _count_queries(deliveries_send, claim_token=token)
     return report.sent, report.failed, total, seconds, cpu
@@ -212,7 +212,7 @@ def _send_job(token):
 
 def _digest_job(args):
     kind, period, user_ids, token = args
-    from advocacy.notifications.services.digests import digest_chunk
+    from notifications.services.digests import digest_chunk
 
     report, total, impact, seconds, cpu = _count_queries(
         digest_chunk, kind=kind, period=period, user_ids=user_ids, claim_token=token
@@ -223,11 +223,11 @@ def _digest_job(args):
 def bench_publish(workers: int, label: str) -> dict:
     from django.conf import settings
 
-    from advocacy.notifications.models import ContentFanout
-    from advocacy.notifications.services.deliveries import chunked
-    from advocacy.notifications.targeting import ItemTargeting, targeted_users
     from content.models import ContentItem
     from content.services.workflow import content_publish
+    from notifications.models import ContentFanout
+    from notifications.services.deliveries import chunked
+    from notifications.targeting import ItemTargeting, targeted_users
 
     item = ContentItem.objects.create(
         title=f"Breaking: {label}", url="https://news.example.com/breaking", summary="Big news for everyone.",
@@ -243,7 +243,7 @@ def bench_publish(workers: int, label: str) -> dict:
     jobs = [(item.pk, chunk, f"pub-{item.pk}-{i}")
             for i, chunk in enumerate(chunked(recipients, settings.NOTIFY_FANOUT_CHUNK_SIZE))]
     plan_seconds = time.perf_counter() - t0
-    from advocacy.notifications.services import fanout
+    from notifications.services import fanout
 
     fanout.deliveries_send_later = lambda *, claim_token: None  # the send tasks run below, timed apart
     with _pool(workers) as pool:
@@ -266,8 +266,8 @@ def bench_publish(workers: int, label: str) -> dict:
 def bench_digests(workers: int, run_at: datetime) -> dict:
     from django.conf import settings
 
-    from advocacy.notifications.services.deliveries import chunked
-    from advocacy.notifications.services.schedule import due_user_ids
+    from notifications.services.deliveries import chunked
+    from notifications.services.schedule import due_user_ids
 
     t0 = time.perf_counter()
     due = due_user_ids(kind="weekly_digest", now=run_at)

@@ -59,7 +59,7 @@ def setup(database_url: str, redis_url: str) -> None:
     os.environ.setdefault("DEBUG", "1")  # development defaults for secrets; DEBUG itself is turned off below
     os.environ["DATABASE_URL"] = database_url
     os.environ["REDIS_URL"] = redis_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "advocacy.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "chorus.settings"
     import django
 
     django.setup()
@@ -121,8 +121,8 @@ def timed_requests(client, path: str, agent: str, n: int, ip_base: int = 0) -> l
 def apply(overrides: dict, recording_off: bool):
     from django.conf import settings
 
-    import advocacy.views.links as links
-    from advocacy.analytics.services import clicks
+    import analytics.views.redirect as links
+    from analytics.services import clicks
 
     for key, value in overrides.items():
         setattr(settings, key, value)
@@ -179,8 +179,8 @@ def concurrent(code: str, redis_url: str, workers: int, n: int) -> dict[str, flo
 def flush_speed(redis_url: str) -> tuple[int, float, float]:
     from django.conf import settings
 
-    from advocacy.analytics.services.clicks import clicks_buffered, clicks_flush
-    from advocacy.analytics.services.rollups import rollup_run
+    from analytics.services.clicks import clicks_buffered, clicks_flush
+    from analytics.services.rollups import rollup_run
 
     settings.REDIS_URL = redis_url
     waiting = clicks_buffered() or 0
@@ -199,7 +199,7 @@ def recording_alone(share_id: int, redis_url: str, dead_url: str, n: int) -> dic
     from django.db import connection
     from django.test import RequestFactory
 
-    from advocacy.analytics.services import clicks
+    from analytics.services import clicks
 
     request = RequestFactory().get("/r/x", HTTP_USER_AGENT=CHROME, REMOTE_ADDR="10.1.2.3")
     bot = RequestFactory().get("/r/x", HTTP_USER_AGENT=BOT, REMOTE_ADDR="10.1.2.3")

@@ -9,4 +9,4 @@ def plain(request: HttpRequest) -> HttpResponseRedirect:
     return HttpResponseRedirect("https://example.com/article?id=1")
 
 
-urlpatterns = [path("plain/", plain), path("", include("advocacy.urls"))]
+urlpatterns = [path("plain/", plain), path("", include("chorus.urls"))]

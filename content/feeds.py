@@ -23,8 +23,8 @@ from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 import feedparser
 from bs4 import BeautifulSoup
 
-from advocacy.core import fetcher
 from content.preview import html_to_text, truncate_text
+from core import fetcher
 
 FEED_TYPES: Final = (
     "application/rss+xml",

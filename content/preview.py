@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, NavigableString, Tag, UnicodeDammit
 from bs4.dammit import EncodingDetector
 
-from advocacy.core import fetcher
+from core import fetcher
 
 IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp")
 TITLE_MAX: Final = 300

@@ -6,6 +6,7 @@ from content.models import ContentItem, FeedSource
 from content.services.feed_import import feed_import, feed_sources_due
 from content.services.previews import content_fetch_preview
 from content.services.workflow import content_expire_due, content_publish_due
+from core.queueing import send
 
 
 @shared_task(name="content.publish_due")
@@ -34,7 +35,7 @@ def poll_feeds() -> int:
     """Beat: queue an import for each due feed source."""
     due = feed_sources_due()
     for source_id in due:
-        import_feed.delay(source_id)
+        send("content.import_feed", source_id)
     return len(due)
 
 

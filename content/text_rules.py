@@ -40,7 +40,7 @@ X (twitter-text v3 weighting, 280):
   counts the tracked link as 23 itself instead of relying on detection.
 
 LinkedIn (3000): the limit applies to the stored ``commentary``, which is the text as shown
-(the little-text escapes added by ``advocacy.networks.linkedin_text`` are consumed by
+(the little-text escapes added by ``networks.linkedin_text`` are consumed by
 LinkedIn's parser). LinkedIn's backend counts Java ``String`` length, i.e. UTF-16 code units,
 so an emoji outside the BMP counts 2. Counting UTF-16 units is never lower than counting
 code points, so we err on the side of a post LinkedIn accepts.

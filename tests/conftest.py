@@ -103,7 +103,7 @@ def redis_url(redis_server: RedisServer, settings) -> str:
 @pytest.fixture
 def make_sandbox():
     """Start sandbox networks with ``SandboxConfig`` overrides; all stopped after the test."""
-    from advocacy.sandbox import SandboxConfig, SandboxServer
+    from sandbox import SandboxConfig, SandboxServer
 
     servers = []
 

@@ -4,12 +4,13 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("DEMO_APPS", "1")  # the sandbox and demo commands are tested too
 os.environ.setdefault(
     "TOKEN_ENCRYPTION_KEYS", "q8n1B0z8G2w4lK0Jw1kJb0Zq3wYb7cQ9sVq2m7Qk0xA="
 )
 
-from advocacy.settings import *  # noqa: E402,F403
-from advocacy.settings.env import env  # noqa: E402
+from chorus.settings import *  # noqa: E402,F403
+from chorus.settings.env import env  # noqa: E402
 
 if not env.str("DATABASE_URL", default=""):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User, _new_nonce
 from accounts.services.users import user_opt_in
+from core.queueing import enqueue
 
 logger = logging.getLogger(__name__)
 _SALT = "chorus.accounts.invitation"
@@ -77,11 +78,8 @@ def invitation_accept(*, user: User, password: str) -> User:
 
 def invitations_mark_pending(*, user_ids: list[int]) -> None:
     """Record that these users are to be invited; the sending happens in a task."""
-    from accounts.tasks import send_invitations
-    from advocacy.core.queueing import enqueue
-
     User.objects.filter(pk__in=user_ids).update(invited_at=timezone.now(), invitation_sent_at=None)
-    enqueue(send_invitations, list(user_ids))
+    enqueue("notify.send_invitations", list(user_ids))
 
 
 def invitation_send(*, user: User) -> None:

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from advocacy.core.crypto import EncryptedTextField
 from content.models import Network
+from core.crypto import EncryptedTextField
 
 
 class AccountStatus(models.TextChoices):

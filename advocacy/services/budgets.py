@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
-from advocacy.core.redis import get_redis
+from core.redis import get_redis
 
 logger = logging.getLogger(__name__)
 

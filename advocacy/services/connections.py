@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from advocacy.models import AccountStatus, SocialAccount
-from advocacy.networks.base import AuthError, ConfigError, NetworkError, RejectedError, TransientError
-from advocacy.networks.registry import NETWORKS, get_adapter
+from networks.base import AuthError, ConfigError, NetworkError, RejectedError, TransientError
+from networks.registry import NETWORKS, get_adapter
 
 logger = logging.getLogger(__name__)
 SESSION_KEY = "chorus.oauth"

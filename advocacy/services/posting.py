@@ -37,12 +37,15 @@ from datetime import datetime, timedelta
 
 from django.core.mail import mail_admins
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
-from advocacy.models import Notification, SocialAccount
+from advocacy import signals
+from advocacy.models import SocialAccount
 from advocacy.models.shares import Share, ShareStatus
-from advocacy.networks.base import (
+from advocacy.services.budgets import budget_release, budget_reserve
+from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect
+from core.queueing import enqueue
+from networks.base import (
     AmbiguousPostError,
     AuthError,
     ConfigError,
@@ -53,12 +56,11 @@ from advocacy.networks.base import (
     RejectedError,
     TransientError,
 )
-from advocacy.networks.registry import get_adapter
-from advocacy.services.budgets import budget_release, budget_reserve
-from advocacy.services.notifications import notify
-from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect
+from networks.registry import get_adapter
 
 logger = logging.getLogger(__name__)
+
+POST_TASK = "advocacy.share_post"
 
 MAX_ATTEMPTS = 6
 LINKEDIN_DUPLICATE_WINDOW = timedelta(minutes=9)
@@ -101,11 +103,7 @@ def _requeue(share: Share, delay: float, **fields) -> PostOutcome:
 
 def _fail(share: Share, message: str, code: str) -> PostOutcome:
     _set(share, ShareStatus.FAILED, error_message=message[:500], error_code=code[:40])
-    notify(
-        user=share.user, kind=Notification.Kind.SHARE_FAILED,
-        title=f"Your {share.get_network_display()} share didn't go out",
-        body=f"“{share.item.title}”: {message}", url=reverse("my_shares"), item_id=share.item_id,
-    )
+    signals.share_failed.send(sender=Share, share=share, reason=message)
     return PostOutcome(ShareStatus.FAILED)
 
 
@@ -120,12 +118,7 @@ def _posted(share: Share, post: PublishedPost | None, note: str = "") -> PostOut
 
 def _unconfirmed(share: Share, message: str) -> PostOutcome:
     _set(share, ShareStatus.UNCONFIRMED, error_message=message[:500], error_code="unconfirmed")
-    notify(
-        user=share.user, kind=Notification.Kind.SHARE_UNCONFIRMED,
-        title=f"Please check your {share.get_network_display()} profile",
-        body=f"We couldn't confirm whether “{share.item.title}” was posted. Tell us if you see it.",
-        url=reverse("my_shares"), item_id=share.item_id,
-    )
+    signals.share_unconfirmed.send(sender=Share, share=share, reason=message)
     return PostOutcome(ShareStatus.UNCONFIRMED)
 
 
@@ -287,9 +280,6 @@ def _alert_admins(share: Share, exc: ConfigError) -> None:
 
 def shares_dispatch_due(*, now: datetime | None = None) -> int:
     """Beat: scheduled shares whose time has come become queued and are enqueued."""
-    from advocacy.core.queueing import enqueue
-    from advocacy.tasks import post_share
-
     now = now or timezone.now()
     ids = list(
         Share.objects.filter(status=ShareStatus.SCHEDULED, scheduled_for__lte=now).values_list("pk", flat=True)[:1000]
@@ -299,16 +289,13 @@ def shares_dispatch_due(*, now: datetime | None = None) -> int:
         if Share.objects.filter(pk=share_id, status=ShareStatus.SCHEDULED).update(
             status=ShareStatus.QUEUED, enqueued_at=now, updated_at=now
         ):
-            enqueue(post_share, share_id)
+            enqueue(POST_TASK, share_id)
             moved += 1
     return moved
 
 
 def shares_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
     """Beat: re-dispatch lost queued shares; treat posting shares from dead workers as ambiguous."""
-    from advocacy.core.queueing import enqueue
-    from advocacy.tasks import post_share
-
     now = now or timezone.now()
     redispatched = 0
     queued = Share.objects.filter(status=ShareStatus.QUEUED, enqueued_at__lte=now - STALE_QUEUED).exclude(
@@ -316,7 +303,7 @@ def shares_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
     ).values_list("pk", flat=True)[:1000]
     for share_id in queued:
         Share.objects.filter(pk=share_id).update(enqueued_at=now)
-        enqueue(post_share, share_id)
+        enqueue(POST_TASK, share_id)
         redispatched += 1
     stuck = 0
     for share_id in Share.objects.filter(
@@ -326,7 +313,7 @@ def shares_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
         if Share.objects.filter(pk=share_id, status=ShareStatus.POSTING).update(
             status=ShareStatus.QUEUED, ambiguous_at=F("posting_started_at"), enqueued_at=now, updated_at=now
         ):
-            enqueue(post_share, share_id)
+            enqueue(POST_TASK, share_id)
             stuck += 1
     return {"redispatched": redispatched, "stuck": stuck}
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -17,9 +18,11 @@ from django.utils import timezone
 from accounts.models import User
 from advocacy.models import ProgrammeSettings, SocialAccount
 from advocacy.models.shares import Share, ShareStatus
+from advocacy.services.posting import POST_TASK
 from content.models import ComplianceSettings, ContentItem
 from content.selectors import content_visible_to, share_text_variant
 from content.text_rules import compose_share_text, validate_share_text
+from core.queueing import enqueue
 
 
 class ShareError(Exception):
@@ -49,8 +52,6 @@ def x_month_spend(*, now: datetime | None = None) -> Decimal:
 
 
 def x_post_cost(*, has_link: bool) -> Decimal:
-    from django.conf import settings
-
     return Decimal(str(settings.X_COST_POST_WITH_URL if has_link else settings.X_COST_POST))
 
 
@@ -134,11 +135,8 @@ def share_create(*, user: User, item: ContentItem, request: ShareRequest) -> lis
 
 
 def _enqueue(share: Share) -> None:
-    from advocacy.core.queueing import enqueue
-    from advocacy.tasks import post_share
-
     Share.objects.filter(pk=share.pk).update(enqueued_at=timezone.now())
-    enqueue(post_share, share.pk)
+    enqueue(POST_TASK, share.pk)
 
 
 def share_cancel(*, user: User, share: Share) -> bool:

@@ -17,14 +17,13 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from advocacy.core.redis import get_redis
-from advocacy.models import AccountStatus, Notification, SocialAccount
-from advocacy.networks.base import AuthError, TokenSet
-from advocacy.networks.registry import get_adapter
-from advocacy.services.notifications import notify
+from advocacy import signals
+from advocacy.models import AccountStatus, SocialAccount
+from core.redis import get_redis
+from networks.base import AuthError, TokenSet
+from networks.registry import get_adapter
 
 logger = logging.getLogger(__name__)
 
@@ -128,15 +127,7 @@ def account_mark_needs_reconnect(*, account: SocialAccount, reason: str) -> None
     account.status = AccountStatus.NEEDS_RECONNECT
     account.last_error = reason[:500]
     if updated:
-        name = account.get_network_display()
-        notify(
-            user=account.user,
-            kind=Notification.Kind.RECONNECT,
-            title=f"Reconnect your {name} account",
-            body=f"{name} no longer accepts Chorus's connection ({reason}). Reconnect it in one click to keep sharing.",
-            url=reverse("connect", args=[account.network]),
-            email=True,
-        )
+        signals.account_needs_reconnect.send(sender=SocialAccount, account=account, reason=reason)
 
 
 def accounts_refresh_due(*, now: datetime | None = None) -> int:
@@ -176,15 +167,8 @@ def accounts_warn_expiring(*, now: datetime | None = None) -> int:
         left = account.expires_at - now
         threshold = "1d" if left <= WARN_BEFORE[1] else "7d"
         days = max(1, round(left.total_seconds() / 86400))
-        name = account.get_network_display()
-        sent = notify(
-            user=account.user,
-            kind=Notification.Kind.EXPIRING,
-            title=f"Your {name} connection expires in {days} day{'s' if days != 1 else ''}",
-            body=f"{name} connections last 60 days. Reconnect now (one click) so your shares keep working.",
-            url=reverse("connect", args=[account.network]),
-            dedupe_key=f"expiring:{account.pk}:{account.expires_at:%Y%m%d}:{threshold}",
-            email=True,
+        replies = signals.account_expiring.send(
+            sender=SocialAccount, account=account, days_left=days, threshold=threshold
         )
-        warned += sent is not None
+        warned += any(warned_now for _, warned_now in replies)
     return warned

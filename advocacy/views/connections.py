@@ -7,8 +7,6 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from advocacy.networks.base import NetworkError
-from advocacy.networks.registry import NETWORKS
 from advocacy.selectors import accounts_for_user
 from advocacy.services.connections import (
     ConnectError,
@@ -17,6 +15,8 @@ from advocacy.services.connections import (
     connect_finish,
     connect_start,
 )
+from networks.base import NetworkError
+from networks.registry import NETWORKS
 
 NAMES = {"linkedin": "LinkedIn", "x": "X"}
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 
 from content.models import Campaign, ContentItem, ContentStatus, Topic
+from content.progress import campaign_progress
 
 
 class CampaignItemInline(admin.TabularInline):
@@ -67,8 +68,6 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="progress towards goals")
     def progress(self, obj: Campaign) -> str:
-        from content.progress import campaign_progress
-
         if not obj.pk:
             return "—"
         rows = campaign_progress(obj)

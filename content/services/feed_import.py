@@ -8,8 +8,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from content.feeds import FeedParseError, canonicalize_url, fetch_feed
 from content.models import ContentItem, ContentStatus, FeedSource
 from content.services.history import content_log_change
+from core.fetcher import FetchError
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +35,6 @@ def feed_sources_due(*, now: datetime | None = None) -> list[int]:
 
 def feed_import(*, source: FeedSource, now: datetime | None = None) -> FeedImportResult:
     """Poll ``source`` once. A broken feed records its error and changes nothing else."""
-    from advocacy.core.fetcher import FetchError
-    from content.feeds import FeedParseError, canonicalize_url, fetch_feed
-
     now = now or timezone.now()
     result = FeedImportResult()
     try:

@@ -7,21 +7,21 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from content.models import ContentItem, PreviewStatus
+from content.preview import fetch_image, fetch_preview
+from core.fetcher import FetchError
+from core.queueing import enqueue
 
 logger = logging.getLogger(__name__)
 
 
 def content_request_preview(*, item: ContentItem) -> None:
     """Mark the preview as pending and fetch it after the current transaction commits."""
-    from advocacy.core.queueing import enqueue
-    from content.tasks import fetch_link_preview
-
     if not item.url:
         ContentItem.objects.filter(pk=item.pk).update(preview_status=PreviewStatus.NONE, preview_error="")
         return
     ContentItem.objects.filter(pk=item.pk).update(preview_status=PreviewStatus.PENDING, preview_error="")
     item.preview_status = PreviewStatus.PENDING
-    enqueue(fetch_link_preview, item.pk, item.url)
+    enqueue("content.fetch_link_preview", item.pk, item.url)
 
 
 def content_fetch_preview(*, item: ContentItem, url: str) -> ContentItem:
@@ -30,9 +30,6 @@ def content_fetch_preview(*, item: ContentItem, url: str) -> ContentItem:
     Fields a curator already filled in by hand are kept; a failure is stored with its
     reason so the curator sees it in admin and can fill the fields in.
     """
-    from advocacy.core.fetcher import FetchError
-    from content.preview import fetch_image, fetch_preview
-
     if item.url != url:
         return item  # the URL changed again meanwhile; the newer task will handle it
     try:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from content.models import ContentItem, ContentStatus
+from content.models import ContentChange, ContentItem, ContentStatus
 from content.services.history import content_log_change
 from content.signals import content_published
 
@@ -199,8 +199,6 @@ def content_expire_due(*, now: datetime | None = None) -> int:
         return 0
     with transaction.atomic():
         count = ContentItem.objects.filter(pk__in=ids, status=S.PUBLISHED).update(status=S.EXPIRED, updated_at=now)
-        from content.models import ContentChange
-
         ContentChange.objects.bulk_create(
             [ContentChange(item_id=pk, user=None, action="expire", changes={"status": ["published", "expired"]})
              for pk in ids]

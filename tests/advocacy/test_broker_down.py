@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from advocacy.celery import app as celery_app
 from advocacy.models import Share
 from advocacy.services.sharing import ShareRequest, share_create
+from chorus.celery import app as celery_app
 from tests.conftest import free_port
 from tests.factories import SocialAccountFactory, UserFactory, published_item
 

@@ -12,10 +12,10 @@ import pytest
 from django.utils import timezone
 
 from advocacy.models import Share
-from advocacy.networks.registry import get_adapter
 from advocacy.services.posting import _claim, _post_request, share_post, shares_sweep_stale
 from advocacy.services.sharing import ShareRequest, share_create
 from advocacy.services.tokens import account_access_token
+from networks.registry import get_adapter
 from tests.factories import UserFactory, published_item
 from tests.support import connect_account
 

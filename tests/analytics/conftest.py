@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from advocacy.analytics.services import clicks as clicks_service
-from advocacy.analytics.services import visitors
 from advocacy.models import Share
+from analytics.services import clicks as clicks_service
+from analytics.services import visitors
 from tests.factories import SocialAccountFactory, UserFactory, published_item
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.roles import ADMIN, ADVOCATE
-from advocacy.analytics.models import EmvRate, PointsRule
+from analytics.models import EmvRate, PointsRule
 from tests.factories import UserFactory, advocate
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from advocacy.analytics.models import (
+from advocacy.models import Share
+from analytics.models import (
     Click,
     DailyTotals,
     EngagementSnapshot,
@@ -11,7 +12,6 @@ from advocacy.analytics.models import (
     ShareDay,
     ShareMetrics,
 )
-from advocacy.models import Share
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from advocacy.analytics.impact import Impact, advocate_impact, advocate_impacts
-from advocacy.analytics.models import PointsEntry, PointsKind
-from advocacy.analytics.periods import DateRange
-from advocacy.analytics.selectors.leaderboards import Ranking, rank_of
+from analytics.impact import Impact, advocate_impact, advocate_impacts
+from analytics.models import PointsEntry, PointsKind
+from analytics.periods import DateRange
+from analytics.selectors.leaderboards import Ranking, rank_of
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from advocacy.core.fetcher import BlockedAddress
 from content.feeds import (
     FeedEntry,
     FeedParseError,
@@ -15,6 +14,7 @@ from content.feeds import (
     fetch_feed,
     parse_feed,
 )
+from core.fetcher import BlockedAddress
 from tests.support import PageServer
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

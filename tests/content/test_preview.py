@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from advocacy.core.fetcher import BadContentType, BlockedAddress
 from content.preview import LinkPreview, fetch_image, fetch_preview, parse_preview, sniff_image_type
+from core.fetcher import BadContentType, BlockedAddress
 from tests.support import PageServer
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"

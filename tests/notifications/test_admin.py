@@ -4,9 +4,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from advocacy.notifications.models import EmailDelivery, TeamSlackWebhook
-from advocacy.notifications.outbox import outbox_list
-from advocacy.notifications.services.fanout import fanout_chunk
+from notifications.models import EmailDelivery, TeamSlackWebhook
+from notifications.outbox import outbox_list
+from notifications.services.fanout import fanout_chunk
 from tests.factories import UserFactory
 from tests.notifications.helpers import item_for, person
 

@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from advocacy.analytics.impact import Impact
-from advocacy.models import Notification, Share
-from advocacy.notifications.models import EmailDelivery
-from advocacy.notifications.services.deliveries import deliveries_retry_due, deliveries_send
-from advocacy.notifications.services.digests import DigestBuilder, digest_chunk
+from advocacy.models import Share
+from analytics.impact import Impact
+from notifications.models import EmailDelivery, Notification
+from notifications.services.deliveries import deliveries_retry_due, deliveries_send
+from notifications.services.digests import DigestBuilder, digest_chunk
 from tests.factories import CampaignFactory, ContentItemFactory, TeamFactory
 from tests.notifications.helpers import days_ago, item_for, person
 
@@ -73,7 +73,7 @@ def test_weekly_digest_email_has_items_impact_rank_and_team_progress(monkeypatch
     share(bob, launched)
     share(bob, item_for(everyone=True, campaign=campaign))
     item_for(everyone=True, title="Second story", published_at=days_ago(2))
-    from advocacy.analytics import impact as analytics
+    from analytics import impact as analytics
 
     monkeypatch.setattr(
         analytics, "advocate_impacts",
@@ -127,7 +127,7 @@ def test_daily_digest_counts_new_since_yesterday_and_has_no_impact_block(sales):
 
 def test_digest_chunk_queries_do_not_grow_with_advocates():
     """The whole chunk, last week's impact and ranks included."""
-    from advocacy.analytics.models import PointsEntry
+    from analytics.models import PointsEntry
 
     teams = [TeamFactory(name=f"T{i}") for i in range(3)]
     CampaignFactory(goal_shares=50)
@@ -223,7 +223,7 @@ def test_impact_covers_the_seven_whole_days_before_the_digest(monkeypatch, sales
 
     from freezegun import freeze_time
 
-    from advocacy.analytics import impact as analytics
+    from analytics import impact as analytics
 
     calls = []
     monkeypatch.setattr(analytics, "advocate_impacts",

@@ -8,8 +8,8 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Browser, sync_playwright
 
-from advocacy.notifications.services.digests import digest_chunk
-from advocacy.notifications.services.fanout import fanout_chunk
+from notifications.services.digests import digest_chunk
+from notifications.services.fanout import fanout_chunk
 from tests.factories import CampaignFactory
 from tests.notifications.helpers import days_ago, item_for, person
 

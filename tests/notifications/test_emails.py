@@ -6,11 +6,11 @@ import re
 import pytest
 from django.core import mail
 
-from advocacy.models import Notification
-from advocacy.notifications.emails import short_lines
-from advocacy.notifications.services.digests import digest_chunk
-from advocacy.notifications.services.fanout import fanout_chunk
-from advocacy.services.notifications import notify
+from notifications.emails import short_lines
+from notifications.models import Notification
+from notifications.services.digests import digest_chunk
+from notifications.services.fanout import fanout_chunk
+from notifications.services.inapp import notify
 from tests.factories import CampaignFactory
 from tests.notifications.helpers import item_for, person
 

@@ -10,11 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from advocacy.models import Notification
-from advocacy.notifications.models import ContentFanout, EmailDelivery, TeamSlackWebhook
-from advocacy.notifications.services.fanout import fanout_chunk, fanout_plan
-from advocacy.notifications.tasks import fanout_sweep_task
 from content.services.workflow import content_publish, content_transition
+from notifications.models import ContentFanout, EmailDelivery, Notification, TeamSlackWebhook
+from notifications.services.fanout import fanout_chunk, fanout_plan
+from notifications.tasks import fanout_sweep_task
 from tests.factories import ContentItemFactory, approver
 from tests.notifications.helpers import item_for, person
 
@@ -83,7 +82,7 @@ def test_share_now_link_is_signed_and_opens_the_share_dialog_after_login(
 
 
 def test_expired_share_link_is_refused(client, settings, sales):
-    from advocacy.notifications.emails import share_link_token
+    from notifications.emails import share_link_token
 
     token = share_link_token(user_id=1, item_id=1)
     settings.NOTIFY_SHARE_LINK_MAX_AGE = -1
@@ -139,9 +138,9 @@ def test_plan_splits_recipients_into_chunks_once(settings, monkeypatch):
     item = item_for(everyone=True)
     people = [person("instant") for _ in range(3)] + [person("in_app") for _ in range(2)] + [person("weekly")]
     sent = []
-    from advocacy.notifications import tasks
+    from notifications import tasks
 
-    monkeypatch.setattr(tasks.fanout_chunk_task, "apply_async", lambda args: sent.append(args))
+    monkeypatch.setattr(tasks.fanout_chunk_task, "apply_async", lambda args, **options: sent.append(args))
     ContentFanout.objects.create(item=item)
     assert fanout_plan(item_id=item.pk) == 3
     assert fanout_plan(item_id=item.pk) == 0  # a second planner finds it dispatched
@@ -150,7 +149,7 @@ def test_plan_splits_recipients_into_chunks_once(settings, monkeypatch):
 
 
 def test_broker_down_at_publish_time_the_sweep_announces_later(sales, monkeypatch, django_capture_on_commit_callbacks):
-    from advocacy.notifications import tasks
+    from notifications import tasks
 
     ann = person("instant", team=sales)
     item = draft_for(teams=[sales])
@@ -202,7 +201,7 @@ def test_slack_gets_a_short_message_for_teams_the_item_reaches(sales, engineerin
 
 @responses.activate
 def test_slack_refusal_is_recorded_not_retried(sales):
-    from advocacy.notifications.services.slack import slack_announce
+    from notifications.services.slack import slack_announce
 
     webhook = TeamSlackWebhook.objects.create(team=sales, url="https://hooks.slack.com/services/T0/B0/gone")
     gone = responses.post("https://hooks.slack.com/services/T0/B0/gone", status=404, body="no_service")
@@ -223,7 +222,7 @@ def test_slack_refusal_is_recorded_not_retried(sales):
 def test_slack_webhook_urls_are_slack_only(url):
     from django.core.exceptions import ValidationError
 
-    from advocacy.notifications.models import validate_slack_webhook_url
+    from notifications.models import validate_slack_webhook_url
 
     with pytest.raises(ValidationError):
         validate_slack_webhook_url(url)

@@ -6,10 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from advocacy.models import Notification
-from advocacy.notifications.models import EmailDelivery
-from advocacy.services.notifications import notify
 from content.services.suggestions import suggestion_accept, suggestion_create, suggestion_reject
+from notifications.models import EmailDelivery, Notification
+from notifications.services.inapp import notify
 from tests.factories import curator
 from tests.notifications.helpers import person
 
@@ -32,7 +31,7 @@ def test_badge_shows_the_unread_count_with_one_query(client):
 
     with CaptureQueriesContext(connection) as ctx:
         client.get(reverse("my_shares"))
-    counts = [q for q in ctx.captured_queries if "advocacy_notification" in q["sql"]]
+    counts = [q for q in ctx.captured_queries if "notifications_notification" in q["sql"]]
     assert len(counts) == 1 and "COUNT" in counts[0]["sql"]
 
 

@@ -7,10 +7,10 @@ from django.core import mail
 from django.urls import reverse
 from freezegun import freeze_time
 
-from advocacy.notifications.models import EmailDelivery
-from advocacy.notifications.services.digests import digest_chunk
-from advocacy.notifications.services.schedule import due_user_ids
-from advocacy.notifications.tasks import digests_due_task
+from notifications.models import EmailDelivery
+from notifications.services.digests import digest_chunk
+from notifications.services.schedule import due_user_ids
+from notifications.tasks import digests_due_task
 from tests.notifications.helpers import item_for, person
 
 pytestmark = pytest.mark.django_db

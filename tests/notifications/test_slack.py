@@ -8,9 +8,9 @@ import requests
 import responses
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
 
-from advocacy.notifications.models import SlackAnnouncement, TeamSlackWebhook
-from advocacy.notifications.services.slack import SlackTransientError, slack_announce
-from advocacy.notifications.tasks import slack_post_task
+from notifications.models import SlackAnnouncement, TeamSlackWebhook
+from notifications.services.slack import SlackTransientError, slack_announce
+from notifications.tasks import slack_post_task
 from tests.notifications.helpers import item_for
 
 pytestmark = pytest.mark.django_db

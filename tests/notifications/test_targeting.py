@@ -5,8 +5,8 @@ import itertools
 import pytest
 
 from accounts.models import User
-from advocacy.notifications.targeting import ItemTargeting, fanout_recipient_ids, targeted_users
 from content.selectors import content_visible_to
+from notifications.targeting import ItemTargeting, fanout_recipient_ids, targeted_users
 from tests.factories import TeamFactory, TopicFactory
 from tests.notifications.helpers import item_for, person
 

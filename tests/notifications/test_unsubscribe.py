@@ -7,10 +7,10 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import User
-from advocacy.notifications.emails import unsubscribe_token
-from advocacy.notifications.models import EmailDelivery
-from advocacy.notifications.services.digests import digest_chunk
-from advocacy.notifications.services.inapp import wants_email
+from notifications.emails import unsubscribe_token
+from notifications.models import EmailDelivery
+from notifications.services.digests import digest_chunk
+from notifications.services.inapp import wants_email
 from tests.notifications.helpers import item_for, person
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,7 @@ def test_unsubscribed_people_get_no_more_email(emailed, sales):
     Client().post(link_of(message))
     mail.outbox.clear()
     item = item_for(everyone=True)
-    from advocacy.notifications.services.fanout import fanout_chunk
+    from notifications.services.fanout import fanout_chunk
 
     fanout_chunk(item_id=item.pk, user_ids=[ann.pk], claim_token="n")
     digest_chunk(kind="weekly_digest", period="2025-W49", user_ids=[ann.pk], claim_token="w")

@@ -7,8 +7,8 @@ restart, run this command, then remove the old key.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from advocacy.core.crypto import DecryptionError, rotate
 from advocacy.models import SocialAccount
+from core.crypto import DecryptionError, rotate
 
 
 class Command(BaseCommand):

@@ -6,9 +6,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from advocacy.models import Notification, Share, SocialAccount
+from advocacy.models import Share, SocialAccount
 from advocacy.services.posting import share_post, shares_dispatch_due, shares_sweep_stale
 from advocacy.services.sharing import ShareRequest, share_create, share_retry
+from notifications.models import Notification
 from tests.factories import UserFactory, published_item
 from tests.support import connect_account
 
@@ -140,9 +141,9 @@ def test_worker_died_mid_post_is_reconciled_by_the_sweep(ann, networks, django_c
     [share] = make_shares(ann, django_capture_on_commit_callbacks, networks=["x"])
     # The provider accepted the post, then the worker died before recording it.
     networks.faults.next("drop_after_accept", network="x", group="post")
-    from advocacy.networks.registry import get_adapter
     from advocacy.services.posting import _claim, _post_request
     from advocacy.services.tokens import account_access_token
+    from networks.registry import get_adapter
 
     claimed = _claim(share.pk)
     adapter = get_adapter("x")

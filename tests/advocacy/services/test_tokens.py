@@ -8,14 +8,15 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from advocacy.models import Notification, SocialAccount
-from advocacy.networks.base import AuthError
+from advocacy.models import SocialAccount
 from advocacy.services.tokens import (
     account_access_token,
     account_refresh,
     accounts_refresh_due,
     accounts_warn_expiring,
 )
+from networks.base import AuthError
+from notifications.models import Notification
 from tests.factories import SocialAccountFactory, UserFactory
 from tests.support import connect_account
 
@@ -35,7 +36,7 @@ def test_expired_x_token_is_refreshed_and_the_refresh_token_rotates(networks, re
     assert token.access_token == account.access_token != old_access
     assert account.refresh_token != old_refresh and account.expires_at > timezone.now()
     # The old refresh token is dead at the provider: keeping it would have lost the account.
-    from advocacy.networks.registry import get_adapter
+    from networks.registry import get_adapter
 
     with pytest.raises(AuthError):
         get_adapter("x").refresh(refresh_token=old_refresh)

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from advocacy.analytics.models import Click
-from advocacy.analytics.periods import DateRange, utc_day
-from advocacy.analytics.selectors import dashboard as board
-from advocacy.analytics.selectors.dashboard import Filters
-from advocacy.analytics.services.rollups import rollup_run
+from analytics.models import Click
+from analytics.periods import DateRange, utc_day
+from analytics.selectors import dashboard as board
+from analytics.selectors.dashboard import Filters
+from analytics.services.rollups import rollup_run
 from tests.analytics.conftest import posted_share
 from tests.factories import CampaignFactory, TeamFactory, UserFactory, published_item
 

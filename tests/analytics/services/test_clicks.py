@@ -11,11 +11,11 @@ from django.apps import apps
 from django.db import connection
 from freezegun import freeze_time
 
-from advocacy.analytics.models import Click, ClickKind, DailySalt, ShareDay
-from advocacy.analytics.services import clicks as clicks_service
-from advocacy.analytics.services.clicks import BUFFER_KEY, ClickRecord, clicks_flush, clicks_insert
-from advocacy.analytics.services.rollups import rollup_run
-from advocacy.analytics.services.visitors import day_salt, device_class, referrer_domain, salts_purge
+from analytics.models import Click, ClickKind, DailySalt, ShareDay
+from analytics.services import clicks as clicks_service
+from analytics.services.clicks import BUFFER_KEY, ClickRecord, clicks_flush, clicks_insert
+from analytics.services.rollups import rollup_run
+from analytics.services.visitors import day_salt, device_class, referrer_domain, salts_purge
 from tests.analytics.conftest import posted_share
 
 pytestmark = pytest.mark.django_db

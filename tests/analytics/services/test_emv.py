@@ -7,10 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from advocacy.analytics.models import DailyTotals, EmvRate
-from advocacy.analytics.periods import DateRange, utc_day
-from advocacy.analytics.selectors.dashboard import Filters, kpis
-from advocacy.analytics.services.emv import emv_rate_create
+from analytics.models import DailyTotals, EmvRate
+from analytics.periods import DateRange, utc_day
+from analytics.selectors.dashboard import Filters, kpis
+from analytics.services.emv import emv_rate_create
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,11 @@ from datetime import UTC, date, datetime
 import pytest
 from freezegun import freeze_time
 
-from advocacy.analytics.models import EnrolmentSnapshot
-from advocacy.analytics.periods import DateRange
-from advocacy.analytics.selectors.dashboard import Filters, kpis
-from advocacy.analytics.services.enrolment import enrolment_snapshot
-from advocacy.analytics.services.rollups import rollup_run
+from analytics.models import EnrolmentSnapshot
+from analytics.periods import DateRange
+from analytics.selectors.dashboard import Filters, kpis
+from analytics.services.enrolment import enrolment_snapshot
+from analytics.services.rollups import rollup_run
 from tests.analytics.conftest import posted_share
 from tests.factories import SocialAccountFactory, TeamFactory, UserFactory
 

@@ -7,16 +7,16 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from advocacy.analytics.models import Click, EngagementSnapshot, PointsEntry, PointsKind, PointsRule
-from advocacy.analytics.periods import DateRange, calendar_period, utc_day
-from advocacy.analytics.selectors.leaderboards import (
+from analytics.models import Click, EngagementSnapshot, PointsEntry, PointsKind, PointsRule
+from analytics.periods import DateRange, calendar_period, utc_day
+from analytics.selectors.leaderboards import (
     competition_ranks,
     leaderboard,
     rank_of,
     team_leaderboard,
 )
-from advocacy.analytics.services.points import points_for_suggestion, points_rebuild_all
-from advocacy.analytics.services.rollups import rollup_run, share_days_rebuild
+from analytics.services.points import points_for_suggestion, points_rebuild_all
+from analytics.services.rollups import rollup_run, share_days_rebuild
 from content.models import ContentSuggestion
 from content.services.suggestions import suggestion_accept
 from tests.analytics.conftest import posted_share
@@ -148,7 +148,7 @@ def test_team_board_and_per_team_leaderboard():
 def test_monthly_sums_follow_the_ledger(no_redis):
     from datetime import UTC, datetime
 
-    from advocacy.analytics.models import PointsMonth
+    from analytics.models import PointsMonth
 
     people = [UserFactory() for _ in range(3)]
     for i, person in enumerate(people):

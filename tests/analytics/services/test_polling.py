@@ -8,13 +8,13 @@ import pytest
 from django.utils import timezone
 from freezegun import freeze_time
 
-from advocacy.analytics.models import ApiUsage, EngagementSnapshot, ShareDay, ShareMetrics
-from advocacy.analytics.services.polling import engagement_poll_due, next_after
-from advocacy.analytics.services.rollups import rollup_run
 from advocacy.models import AccountStatus, ProgrammeSettings
-from advocacy.networks.base import PostMetrics, PostRequest, TransientError
-from advocacy.networks.registry import get_adapter
 from advocacy.services.tokens import account_access_token
+from analytics.models import ApiUsage, EngagementSnapshot, ShareDay, ShareMetrics
+from analytics.services.polling import engagement_poll_due, next_after
+from analytics.services.rollups import rollup_run
+from networks.base import PostMetrics, PostRequest, TransientError
+from networks.registry import get_adapter
 from tests.analytics.conftest import posted_share
 from tests.factories import SocialAccountFactory, UserFactory
 from tests.support import connect_account

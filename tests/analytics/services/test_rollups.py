@@ -6,15 +6,15 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from advocacy.analytics.models import Click, DailyTotals, ItemDay, ShareDay, ShareMetrics
-from advocacy.analytics.periods import utc_day
-from advocacy.analytics.services.rollups import (
+from advocacy.models import Share
+from analytics.models import Click, DailyTotals, ItemDay, ShareDay, ShareMetrics
+from analytics.periods import utc_day
+from analytics.services.rollups import (
     POSTED_BATCH,
     rollup_run,
     share_days_rebuild,
     share_days_rebuild_all,
 )
-from advocacy.models import Share
 from tests.analytics.conftest import posted_share
 from tests.factories import CampaignFactory, TeamFactory, UserFactory, published_item
 
@@ -115,7 +115,7 @@ def test_item_days_follow_new_clicks(no_redis):
 
 
 def test_a_backlog_of_posted_shares_is_worked_off_in_batches(no_redis, monkeypatch):
-    from advocacy.analytics.services import rollups
+    from analytics.services import rollups
 
     monkeypatch.setattr(rollups, "POSTED_BATCH", 3)
     monkeypatch.setattr(rollups, "POSTED_OVERLAP", timedelta(seconds=0))
@@ -137,8 +137,8 @@ def test_unposted_shares_do_not_count_as_shares(no_redis):
 
 
 def test_a_sweep_that_fails_half_way_is_redone_by_the_next(no_redis, monkeypatch):
-    from advocacy.analytics.models import PointsEntry
-    from advocacy.analytics.services import points
+    from analytics.models import PointsEntry
+    from analytics.services import points
 
     share = posted_share()
     click(share, visitor="a")

@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import ADMIN, ADVOCATE
-from advocacy.analytics.models import Click
-from advocacy.analytics.periods import utc_day
-from advocacy.analytics.services.enrolment import enrolment_snapshot
-from advocacy.analytics.services.rollups import rollup_run
+from analytics.models import Click
+from analytics.periods import utc_day
+from analytics.services.enrolment import enrolment_snapshot
+from analytics.services.rollups import rollup_run
 from tests.analytics.conftest import posted_share
 from tests.factories import (
     CampaignFactory,
@@ -152,7 +152,7 @@ def test_unknown_export_is_404(staff_client):
 def test_quick_periods(staff_client, no_redis):
     from datetime import date
 
-    from advocacy.analytics.periods import DateRange, preset_period
+    from analytics.periods import DateRange, preset_period
 
     today = date(2026, 5, 14)
     assert preset_period("7d", today) == DateRange(date(2026, 5, 8), today)

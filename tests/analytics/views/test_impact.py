@@ -8,10 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from advocacy.analytics.impact import Impact, advocate_impact
-from advocacy.analytics.models import Click, EngagementSnapshot, ShareMetrics
-from advocacy.analytics.periods import utc_day
-from advocacy.analytics.services.rollups import rollup_run
+from analytics.impact import Impact, advocate_impact
+from analytics.models import Click, EngagementSnapshot, ShareMetrics
+from analytics.periods import utc_day
+from analytics.services.rollups import rollup_run
 from tests.analytics.conftest import posted_share
 from tests.factories import TeamFactory, UserFactory, published_item
 

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    name = "analytics"
+    label = "analytics"
+    verbose_name = "Analytics"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from content.progress import register_progress_counter
+
+        from . import signals  # noqa: F401  (connects to content's suggestion_reviewed)
+        from .progress import campaign_counts
+
+        register_progress_counter(campaign_counts)

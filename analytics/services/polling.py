@@ -1,0 +1,351 @@
+"""Engagement polling on a decaying schedule, in as few calls as the networks allow.
+
+A beat sweep (``metrics.poll_due``) takes the shares whose ``next_poll_at`` has come
+(about 1 h, 6 h, 24 h, 3 d, 7 d and 30 d after posting, then never) and reads them
+per network:
+
+- **X**: ``GET /2/tweets?ids=…`` with up to 100 ids per call and the app-only bearer
+  token. X bills a read once per post per UTC day, so after a post's first day it is
+  read at most once per UTC day; the cost (``X_COST_READ`` per billed read) is recorded
+  in ``ApiUsage`` and counts towards the month's X budget, and reads pause when the
+  budget is used up.
+- **LinkedIn**: ``memberCreatorPostAnalytics`` with the author's token, one call per
+  metric, only when the organisation's app is approved for it
+  (``LINKEDIN_POST_ANALYTICS``) *and* the author's token carries
+  ``r_member_postAnalytics``; otherwise the share is skipped without a call.
+
+Shares whose author must reconnect (or disconnected) are skipped: a dead or withdrawn
+connection means no reading on the employee's behalf. Each batch (an X chunk, a
+LinkedIn author) succeeds or fails alone: a provider error delays that batch only.
+"""
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from advocacy.models import AccountStatus, ProgrammeSettings
+from advocacy.services.sharing import x_month_spend
+from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect
+from analytics.models import ApiUsage, EngagementSnapshot, ShareMetrics
+from analytics.periods import next_utc_midnight, utc_day
+from analytics.services.rollups import poll_schedule, share_days_rebuild
+from core.redis import get_redis
+from networks.base import (
+    AuthError,
+    ConfigError,
+    NetworkAdapter,
+    NetworkError,
+    PostMetrics,
+)
+from networks.linkedin import ANALYTICS_SCOPE, METRICS
+from networks.registry import get_adapter
+
+logger = logging.getLogger(__name__)
+
+X_CHUNK = 100
+FIRST_DAY = timedelta(days=1)
+CONFIG_DELAY = timedelta(hours=1)
+DEAD_ACCOUNT = {AccountStatus.NEEDS_RECONNECT, AccountStatus.REVOKED}
+
+
+@dataclass
+class PollResult:
+    polled: int = 0
+    skipped: int = 0
+    delayed: int = 0
+    deferred: int = 0  # X: already read today
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    errors: list[str] = field(default_factory=list)
+
+
+def next_after(*, posted_at: datetime, moment: datetime, network: str) -> tuple[int, datetime | None]:
+    """Stage and time of the next poll after a read at ``moment`` (None: finished).
+
+    On X, once the post is a day old a second read on the same UTC day is moved to the
+    next UTC midnight."""
+    for stage, offset in enumerate(poll_schedule()):
+        at = posted_at + offset
+        if at > moment:
+            if network == "x" and at - posted_at >= FIRST_DAY and utc_day(at) == utc_day(moment):
+                at = next_utc_midnight(moment)
+            return stage, at
+    return len(poll_schedule()), None
+
+
+def _backoff(seconds: float | None) -> timedelta:
+    base = seconds if seconds and seconds > 0 else random.uniform(300, 900)  # noqa: S311
+    return timedelta(seconds=min(base, 6 * 3600))
+
+
+def engagement_poll_due(
+    *, now: datetime | None = None, adapter_factory: Callable[[str], NetworkAdapter] = get_adapter
+) -> PollResult:
+    """Poll every share that is due. Safe to repeat: a share read now is scheduled for
+    later before the sweep ends, and a sweep overlapping another reads nothing twice
+    because each takes its rows with a conditional update (``_claim``)."""
+    now = now or timezone.now()
+    result = PollResult()
+    due = _claim(now)
+    if not due:
+        return result
+    by_network: dict[str, list[ShareMetrics]] = defaultdict(list)
+    for row in due:
+        account = row.share.account
+        if account is None or account.status in DEAD_ACCOUNT:
+            _skip(row, now, "The author's connection needs reconnecting: not polled.")
+            result.skipped += 1
+            continue
+        by_network[row.share.network].append(row)
+    pairs: set[tuple[int, date]] = set()
+    if by_network.get("x"):
+        pairs |= _poll_x(by_network["x"], now, adapter_factory, result)
+    if by_network.get("linkedin"):
+        pairs |= _poll_linkedin(by_network["linkedin"], now, adapter_factory, result)
+    share_days_rebuild(pairs)
+    return result
+
+
+def _claim(now: datetime) -> list[ShareMetrics]:
+    """Take the due rows: push their ``next_poll_at`` a little ahead first, so an
+    overlapping sweep does not take them too. The real next time is set after the read."""
+    ids = list(
+        ShareMetrics.objects.filter(next_poll_at__lte=now).order_by("next_poll_at")
+        .values_list("share_id", flat=True)[: settings.ANALYTICS_POLL_MAX_SHARES]
+    )
+    if not ids:
+        return []
+    lease = now + timedelta(minutes=15)
+    ShareMetrics.objects.filter(share_id__in=ids, next_poll_at__lte=now).update(next_poll_at=lease)
+    return list(
+        ShareMetrics.objects.filter(share_id__in=ids, next_poll_at=lease)
+        .select_related("share", "share__account")
+    )
+
+
+def _skip(row: ShareMetrics, now: datetime, note: str) -> None:
+    row.stage, row.next_poll_at = next_after(posted_at=row.share.posted_at, moment=now, network="")
+    row.note = note
+    row.save(update_fields=["stage", "next_poll_at", "note", "updated_at"])
+
+
+def _delay(rows: list[ShareMetrics], until: datetime, note: str) -> None:
+    ShareMetrics.objects.filter(share_id__in=[r.share_id for r in rows]).update(
+        next_poll_at=until, note=note[:200], updated_at=timezone.now()
+    )
+
+
+# --------------------------------------------------------------------------- X
+
+
+def x_month_read_spend(*, now: datetime | None = None) -> Decimal:
+    now = now or timezone.now()
+    total = ApiUsage.objects.filter(
+        network="x", day__gte=utc_day(now).replace(day=1), day__lte=utc_day(now)
+    ).aggregate(total=Sum("cost"))["total"]
+    return total or Decimal("0")
+
+
+def _x_budget_left(now: datetime) -> bool:
+    budget = ProgrammeSettings.load().x_monthly_budget
+    return x_month_spend(now=now) + x_month_read_spend(now=now) < budget
+
+
+def _reserve_x_lookup(now: datetime) -> float:
+    """0 if a lookup may be made now, else the seconds until the 15-minute window ends.
+    Redis down: allowed (X's own 429 still protects us)."""
+    window = int(now.timestamp()) // 900
+    key = f"budget:x:lookup:{window}"
+    try:
+        client = get_redis()
+        used = client.incr(key)
+        client.expire(key, 1800)
+    except redis.RedisError:
+        return 0.0
+    if used > settings.ANALYTICS_X_LOOKUPS_PER_15_MIN:
+        return float((window + 1) * 900 - int(now.timestamp()))
+    return 0.0
+
+
+def _poll_x(rows, now, adapter_factory, result: PollResult) -> set[tuple[int, date]]:
+    today = utc_day(now)
+    ready = []
+    for row in rows:
+        old_enough = now - row.share.posted_at >= FIRST_DAY
+        if old_enough and row.last_read_day == today:
+            # X bills once per post per UTC day: after the first day, one read a day.
+            row.next_poll_at = next_utc_midnight(now)
+            row.save(update_fields=["next_poll_at", "updated_at"])
+            result.deferred += 1
+        elif not row.share.remote_id:
+            _skip(row, now, "No post id from X: nothing to poll.")
+            result.skipped += 1
+        else:
+            ready.append(row)
+    if not ready:
+        return set()
+    if not _x_budget_left(now):
+        _delay(ready, next_utc_midnight(now), "The X budget for this month is used up: reading paused.")
+        result.delayed += len(ready)
+        return set()
+    adapter = adapter_factory("x")
+    pairs: set[tuple[int, date]] = set()
+    for start in range(0, len(ready), X_CHUNK):
+        chunk = ready[start:start + X_CHUNK]
+        wait = _reserve_x_lookup(now)
+        if wait:
+            _delay(chunk, now + timedelta(seconds=wait), "Waiting for X's rate limit window.")
+            result.delayed += len(chunk)
+            continue
+        try:
+            metrics = adapter.fetch_metrics(remote_ids=[r.share.remote_id for r in chunk])
+        except NetworkError as exc:
+            result.delayed += len(chunk)
+            result.errors.append(f"x: {exc}")
+            delay = CONFIG_DELAY if isinstance(exc, ConfigError | AuthError) else _backoff(
+                getattr(exc, "retry_after", None))
+            logger.warning("X metrics batch of %d delayed: %s", len(chunk), exc)
+            _delay(chunk, now + delay, f"X: {exc}")
+            continue
+        finally:
+            result.calls["x"] += 1
+        billed = sum(1 for r in chunk if r.last_read_day != today)
+        _usage("x", today, calls=1, posts=len(chunk), billed=billed,
+               cost=billed * Decimal(str(settings.X_COST_READ)))
+        pairs |= _store(chunk, metrics, adapter.unavailable, now, "x")
+        result.polled += len(chunk)
+    return pairs
+
+
+# --------------------------------------------------------------------------- LinkedIn
+
+
+def _reserve_linkedin(now: datetime, calls: int) -> bool:
+    key = f"budget:linkedin:analytics:{utc_day(now):%Y%m%d}"
+    try:
+        client = get_redis()
+        used = client.incrby(key, calls)
+        client.expire(key, 2 * 86400)
+    except redis.RedisError:
+        return True
+    if used > settings.ANALYTICS_LINKEDIN_CALLS_PER_DAY:
+        client.decrby(key, calls)
+        return False
+    return True
+
+
+def _poll_linkedin(rows, now, adapter_factory, result: PollResult) -> set[tuple[int, date]]:
+    by_account: dict[int, list[ShareMetrics]] = defaultdict(list)
+    for row in rows:
+        account = row.share.account
+        if not settings.LINKEDIN_POST_ANALYTICS:
+            _skip(row, now, "LinkedIn post analytics are not enabled for this organisation: not polled.")
+            result.skipped += 1
+        elif ANALYTICS_SCOPE not in account.scope_set:
+            _skip(row, now, "The author's LinkedIn connection has no analytics permission: not polled.")
+            result.skipped += 1
+        elif not row.share.remote_id:
+            _skip(row, now, "No post id from LinkedIn: nothing to poll.")
+            result.skipped += 1
+        else:
+            by_account[account.pk].append(row)
+    pairs: set[tuple[int, date]] = set()
+    for batch in by_account.values():
+        account = batch[0].share.account
+        calls = len(METRICS) * len(batch)
+        if not _reserve_linkedin(now, calls):
+            _delay(batch, next_utc_midnight(now), "LinkedIn analytics budget for today is used up.")
+            result.delayed += len(batch)
+            continue
+        adapter = adapter_factory("linkedin")
+        try:
+            token = account_access_token(account=account)
+            metrics = adapter.fetch_metrics(remote_ids=[r.share.remote_id for r in batch], token=token)
+        except AuthError as exc:
+            # account_access_token already marked it; a 401 from the analytics call did not.
+            account_mark_needs_reconnect(account=account, reason=str(exc))
+            for row in batch:
+                _skip(row, now, "The author's LinkedIn connection needs reconnecting: not polled.")
+            result.skipped += len(batch)
+            continue
+        except NetworkError as exc:
+            delay = CONFIG_DELAY if isinstance(exc, ConfigError) else _backoff(getattr(exc, "retry_after", None))
+            logger.warning("LinkedIn metrics of account %s delayed: %s", account.pk, exc)
+            _delay(batch, now + delay, f"LinkedIn: {exc}")
+            result.delayed += len(batch)
+            result.errors.append(f"linkedin: {exc}")
+            continue
+        finally:
+            result.calls["linkedin"] += calls
+        _usage("linkedin", utc_day(now), calls=calls, posts=len(batch), billed=0, cost=Decimal("0"))
+        pairs |= _store(batch, metrics, adapter.unavailable, now, "linkedin")
+        result.polled += len(batch)
+    return pairs
+
+
+# --------------------------------------------------------------------------- storing
+
+
+def _usage(network: str, day: date, *, calls: int, posts: int, billed: int, cost: Decimal) -> None:
+    usage, _ = ApiUsage.objects.get_or_create(day=day, network=network)
+    ApiUsage.objects.filter(pk=usage.pk).update(
+        calls=F("calls") + calls, posts_read=F("posts_read") + posts,
+        billed_reads=F("billed_reads") + billed, cost=F("cost") + cost,
+    )
+
+
+def _store(rows: list[ShareMetrics], metrics: dict[str, PostMetrics], unavailable: dict[str, str],
+           now: datetime, network: str) -> set[tuple[int, date]]:
+    """Write a snapshot per post read, move the latest totals and the schedule on.
+    Returns the (share, day) pairs whose rollups changed."""
+    today = utc_day(now)
+    snapshots, pairs = [], set()
+    for row in rows:
+        share = row.share
+        read = metrics.get(share.remote_id)
+        row.stage, row.next_poll_at = next_after(posted_at=share.posted_at, moment=now, network=network)
+        row.polls += 1
+        row.last_polled_at = row.updated_at = now
+        if network == "x":
+            row.last_read_day = today
+        if read is None:
+            reason = unavailable.get(share.remote_id, "not returned")
+            row.note = f"Not available: {reason}"[:200]
+            if "not find" in reason.lower() or "not found" in reason.lower():
+                row.next_poll_at = None  # deleted: never again
+            continue
+        first_impressions = row.impressions is None and read.impressions is not None
+        snapshots.append(EngagementSnapshot(
+            share_id=share.pk, taken_at=now, day=today, reactions=read.reactions, comments=read.comments,
+            reshares=read.reshares, impressions=read.impressions, members_reached=read.members_reached,
+            d_reactions=read.reactions - row.reactions, d_comments=read.comments - row.comments,
+            d_reshares=read.reshares - row.reshares,
+            d_impressions=(read.impressions - (row.impressions or 0)) if read.impressions is not None else 0,
+        ))
+        row.reactions, row.comments, row.reshares = read.reactions, read.comments, read.reshares
+        if read.impressions is not None:
+            row.impressions = read.impressions
+        if read.members_reached is not None:
+            row.members_reached = read.members_reached
+        row.note = ""
+        pairs.add((share.pk, today))
+        if first_impressions:
+            pairs.add((share.pk, row.posted_day))  # the potential-reach stand-in goes away
+    with transaction.atomic():
+        EngagementSnapshot.objects.bulk_create(snapshots, batch_size=500)
+        ShareMetrics.objects.bulk_update(
+            rows,
+            ["stage", "next_poll_at", "polls", "last_polled_at", "last_read_day", "reactions", "comments",
+             "reshares", "impressions", "members_reached", "note", "updated_at"],
+            batch_size=500,
+        )
+    return pairs

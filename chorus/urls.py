@@ -1,0 +1,25 @@
+"""Every URL of Chorus: each app brings its own, the project adds health and the admin."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from chorus.health import healthz
+
+admin.site.site_header = "Chorus — marketing"
+admin.site.site_title = "Chorus admin"
+admin.site.index_title = "Content, campaigns and people"
+
+urlpatterns = [
+    path("", include("advocacy.urls")),
+    path("", include("analytics.urls")),
+    path("", include("notifications.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

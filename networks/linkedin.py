@@ -1,0 +1,359 @@
+"""LinkedIn: "Sign In with LinkedIn using OpenID Connect" + "Share on LinkedIn" for members.
+
+Wire facts (NETWORKS.md) this module honours, and why they matter:
+
+* Client id and secret go in the token request *body*, not HTTP Basic.
+* The token response's ``scope`` is comma-separated; a compliance hook rewrites it so
+  requests-oauthlib parses it (and does not raise "Scope has changed").
+* Refresh tokens exist only for partner-approved apps: ``supports_refresh`` is False and
+  the product must make reconnecting (every 60 days) one click.
+* ``/rest/...`` calls carry ``LinkedIn-Version`` (a setting: versions retire after about a
+  year and then answer 426, which is a ``ConfigError`` — never retried) and
+  ``X-Restli-Protocol-Version: 2.0.0``.
+* A created post answers 201 with an *empty body*; the URN is in ``x-restli-id``.
+* ``commentary`` is little text and must be escaped (``linkedin_text``), or LinkedIn
+  silently truncates it.
+* 429 has no headers; the throttles are daily and reset at midnight UTC.
+* There is no way to list a member's recent posts with ``w_member_social``, so
+  ``find_recent_post`` returns ``None``: after an ambiguous publish, re-posting the same
+  text is answered by a 422 duplicate, which is LinkedIn's reconciliation signal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from .base import (
+    AmbiguousPostError,
+    AuthorizationRequest,
+    NetworkAdapter,
+    NetworkError,
+    PostMetrics,
+    PostRequest,
+    Profile,
+    PublishedPost,
+    RejectedError,
+    TokenSet,
+    TransientError,
+    access_token_of,
+    check_url_allowed,
+)
+from .linkedin_errors import linkedin_error
+from .linkedin_text import MAX_COMMENTARY, escape_little_text
+from .oauth import (
+    ResponseHook,
+    check_revoke_response,
+    make_session,
+    normalise_comma_scope,
+    raise_for_token_response,
+    require_credentials,
+    run_token_call,
+    token_set,
+)
+from .wire import oauthlib_transport, utcnow
+
+logger = logging.getLogger("networks.linkedin")
+
+ANALYTICS_SCOPE = "r_member_postAnalytics"
+# One metric per call; the order is the order of the calls.
+METRICS = ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE")
+_ENTITY_KINDS = {"share": "share", "ugcPost": "ugc"}
+
+
+def person_urn(author_id: str) -> str:
+    """``urn:li:person:{sub}`` from the userinfo ``sub`` (a full URN passes through)."""
+    return author_id if author_id.startswith("urn:li:") else f"urn:li:person:{author_id}"
+
+
+def analytics_entity(urn: str) -> str | None:
+    """``(share:urn%3Ali%3Ashare%3A1)`` / ``(ugc:…)``: the Rest.li entity for a post URN."""
+    parts = urn.split(":")
+    if len(parts) != 4 or parts[:2] != ["urn", "li"] or parts[2] not in _ENTITY_KINDS:
+        return None
+    return f"({_ENTITY_KINDS[parts[2]]}:{quote(urn, safe='')})"
+
+
+def metric_type_of(element: dict[str, Any]) -> str:
+    """``metricType`` is ``"IMPRESSION"`` in recent versions, ``{"<union member>": "IMPRESSION"}``
+    in older ones."""
+    value = element.get("metricType")
+    if isinstance(value, dict) and len(value) == 1:
+        value = next(iter(value.values()))
+    return value if isinstance(value, str) else ""
+
+
+class LinkedInAdapter(NetworkAdapter):
+    network = "linkedin"
+
+    @property
+    def supports_refresh(self) -> bool:
+        """False: only partner-approved apps get refresh tokens. If a ``TokenSet`` carries
+        one anyway, ``refresh`` uses it."""
+        return False
+
+    @property
+    def requested_scopes(self) -> tuple[str, ...]:
+        """The configured scopes, plus ``r_member_postAnalytics`` when the app is approved
+        for analytics (asking for it otherwise makes LinkedIn refuse the whole consent)."""
+        scopes = tuple(self.config.scopes)
+        if self.config.analytics_enabled and ANALYTICS_SCOPE not in scopes:
+            scopes += (ANALYTICS_SCOPE,)
+        return scopes
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.config.auth_url}/accessToken"
+
+    @property
+    def revoke_url(self) -> str:
+        return f"{self.config.auth_url}/revoke"
+
+    # ----------------------------------------------------------------- OAuth
+
+    def authorization_request(self, *, redirect_uri: str, state: str) -> AuthorizationRequest:
+        require_credentials(self.config, secret=False)
+        session = make_session(self.config, redirect_uri=redirect_uri, scope=self.requested_scopes)
+        with oauthlib_transport(self.config.authorize_url):
+            url, state = session.authorization_url(self.config.authorize_url, state=state)
+        return AuthorizationRequest(url=url, state=state, code_verifier=None)
+
+    def _token_hook(self, secrets: Iterable[str | None]) -> ResponseHook:
+        """One hook, so the order is fixed: map errors first, then fix the comma scope."""
+        raise_on_error = raise_for_token_response(self.config, secrets)
+        return lambda response: normalise_comma_scope(raise_on_error(response))
+
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None = None) -> TokenSet:
+        require_credentials(self.config)
+        session = make_session(self.config, redirect_uri=redirect_uri, scope=self.requested_scopes)
+        session.register_compliance_hook("access_token_response", self._token_hook([code, self.config.client_secret]))
+        token = run_token_call(
+            self.config,
+            self.token_url,
+            lambda: session.fetch_token(
+                self.token_url, code=code, include_client_id=True, client_secret=self.config.client_secret
+            ),
+        )
+        return token_set(token, requested_scopes=self.requested_scopes)
+
+    def refresh(self, *, refresh_token: str) -> TokenSet:
+        require_credentials(self.config)
+        session = make_session(self.config)
+        session.register_compliance_hook(
+            "refresh_token_response", self._token_hook([refresh_token, self.config.client_secret])
+        )
+        token = run_token_call(
+            self.config,
+            self.token_url,
+            lambda: session.refresh_token(
+                self.token_url,
+                refresh_token=refresh_token,
+                client_id=self.config.client_id,
+                client_secret=self.config.client_secret,
+            ),
+        )
+        return token_set(token, requested_scopes=self.requested_scopes)
+
+    def revoke(self, *, token: TokenSet | str) -> None:
+        require_credentials(self.config)
+        access = access_token_of(token)
+        response = self.transport.send(
+            "POST",
+            self.revoke_url,
+            data={"client_id": self.config.client_id, "client_secret": self.config.client_secret, "token": access},
+        )
+        check_revoke_response(self.config, response, [access, self.config.client_secret])
+
+    # ----------------------------------------------------------------- API
+
+    def _headers(self, access: str, *, write: bool = False) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {access}",
+            "LinkedIn-Version": self.config.linkedin_version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+        if write:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def profile(self, *, token: TokenSet | str) -> Profile:
+        access = access_token_of(token)
+        response = self.transport.send(
+            "GET", f"{self.config.api_url}/v2/userinfo", headers={"Authorization": f"Bearer {access}"}
+        )
+        if not response.ok:
+            raise linkedin_error(response, [access], version=self.config.linkedin_version)
+        try:
+            data = response.json()
+            sub = str(data["sub"])
+        except (ValueError, KeyError, TypeError):
+            raise TransientError("LinkedIn sent a profile Chorus could not read.", network="linkedin") from None
+        locale = data.get("locale")
+        if isinstance(locale, dict):  # real responses: {"country": "US", "language": "en"}
+            locale = "_".join(p for p in (locale.get("language"), locale.get("country")) if p) or None
+        name = data.get("name") or " ".join(p for p in (data.get("given_name"), data.get("family_name")) if p)
+        return Profile(
+            remote_id=sub,
+            handle="",
+            display_name=name or "",
+            avatar_url=data.get("picture") or "",
+            email=data.get("email") or "",
+            audience_size=None,
+            locale=locale if isinstance(locale, str) else None,
+        )
+
+    def publish(self, *, token: TokenSet | str, post: PostRequest) -> PublishedPost:
+        if len(post.text) > MAX_COMMENTARY:
+            raise RejectedError(
+                f"LinkedIn posts can be at most {MAX_COMMENTARY:,} characters; this one has {len(post.text):,}.",
+                reason="too_long",
+                network="linkedin",
+            )
+        access = access_token_of(token)
+        author = person_urn(post.author_id)
+        body: dict[str, Any] = {
+            "author": author,
+            "commentary": escape_little_text(post.text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        if post.link_url:
+            article: dict[str, str] = {"source": post.link_url, "title": post.title or post.link_url}
+            if post.description:
+                article["description"] = post.description
+            if post.thumbnail and (image := self._upload_thumbnail(access, author, post)):
+                article["thumbnail"] = image
+            body["content"] = {"article": article}
+        response = self.transport.send(
+            "POST",
+            f"{self.config.api_url}/rest/posts",
+            json=body,
+            headers=self._headers(access, write=True),
+            ambiguous=True,
+        )
+        if response.status_code not in (200, 201):
+            raise linkedin_error(response, [access], version=self.config.linkedin_version)
+        urn = response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id")
+        if not urn:
+            # Created, but we cannot tell which post: the same situation as a lost answer.
+            raise AmbiguousPostError(
+                "LinkedIn accepted the post but did not say which post it created. "
+                "Chorus will check before trying again.",
+                sent_at=utcnow(),
+                status=response.status_code,
+                network="linkedin",
+            )
+        return PublishedPost(remote_id=urn, url=self.post_url(urn))
+
+    def _upload_thumbnail(self, access: str, author: str, post: PostRequest) -> str | None:
+        """Images API: initializeUpload, then PUT the bytes. The thumbnail is a nicety, so
+        any failure means "post without it" (logged), never "fail the post"."""
+        try:
+            init = self.transport.send(
+                "POST",
+                f"{self.config.api_url}/rest/images?action=initializeUpload",
+                json={"initializeUploadRequest": {"owner": author}},
+                headers=self._headers(access, write=True),
+            )
+            if not init.ok:
+                raise linkedin_error(init, [access], version=self.config.linkedin_version)
+            value = init.json()["value"]
+            upload_url, image = str(value["uploadUrl"]), str(value["image"])
+            check_url_allowed(upload_url, what="LinkedIn image upload")
+            put = self.transport.send(
+                "PUT",
+                upload_url,
+                data=post.thumbnail,
+                headers={"Authorization": f"Bearer {access}", "Content-Type": post.thumbnail_content_type},
+            )
+            if not put.ok:
+                raise linkedin_error(put, [access], version=self.config.linkedin_version)
+            return image
+        except (NetworkError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("LinkedIn thumbnail upload failed, posting without a thumbnail: %s", exc)
+            return None
+
+    def find_recent_post(
+        self,
+        *,
+        token: TokenSet | str,
+        author_id: str,
+        text: str,
+        link_url: str | None,
+        since: datetime,
+        author_handle: str = "",
+    ) -> PublishedPost | None:
+        """Always ``None``: see the module docstring (the 422 duplicate reconciles)."""
+        return None
+
+    def fetch_metrics(
+        self, *, remote_ids: list[str], token: TokenSet | str | None = None
+    ) -> dict[str, PostMetrics]:
+        """``memberCreatorPostAnalytics``, one call per metric per post, with the author's
+        token. Without analytics approval LinkedIn gives nothing, so we do not ask."""
+        self.unavailable = {}
+        if not self.config.analytics_enabled or not remote_ids:
+            return {}
+        if token is None:
+            raise ValueError("LinkedIn metrics need the author's token")
+        if isinstance(token, TokenSet) and token.scopes and ANALYTICS_SCOPE not in token.scopes:
+            # Connected before the app was approved for analytics: every call would be a 403.
+            self.unavailable = dict.fromkeys(remote_ids, "the author's connection has no analytics permission")
+            return {}
+        access = access_token_of(token)
+        results: dict[str, PostMetrics] = {}
+        for urn in remote_ids:
+            entity = analytics_entity(urn)
+            if entity is None:
+                self.unavailable[urn] = "not a LinkedIn post URN"
+                continue
+            counts = self._post_counts(access, urn, entity)
+            if counts is not None:
+                results[urn] = PostMetrics(
+                    remote_id=urn,
+                    reactions=counts["REACTION"],
+                    comments=counts["COMMENT"],
+                    reshares=counts["RESHARE"],
+                    impressions=counts["IMPRESSION"],
+                    members_reached=counts["MEMBERS_REACHED"],
+                    raw=dict(counts),
+                )
+        return results
+
+    def _post_counts(self, access: str, urn: str, entity: str) -> dict[str, int] | None:
+        counts: dict[str, int] = {}
+        for metric in METRICS:
+            # Built by hand: the entity's parentheses and colons are Rest.li syntax and
+            # must reach LinkedIn as they are, with only the URN percent-encoded.
+            url = (
+                f"{self.config.api_url}/rest/memberCreatorPostAnalytics"
+                f"?q=entity&entity={entity}&queryType={metric}&aggregation=TOTAL"
+            )
+            response = self.transport.send("GET", url, headers=self._headers(access))
+            if response.status_code == 404:
+                self.unavailable[urn] = "LinkedIn could not find this post"
+                return None
+            if not response.ok:
+                raise linkedin_error(response, [access], version=self.config.linkedin_version)
+            try:
+                elements = response.json().get("elements") or []
+            except (ValueError, AttributeError):
+                raise TransientError("LinkedIn sent metrics Chorus could not read.", network="linkedin") from None
+            counts[metric] = sum(
+                int(e.get("count") or 0)
+                for e in elements
+                if isinstance(e, dict) and metric_type_of(e) in ("", metric)
+            )
+        return counts
+
+    def post_url(self, remote_id: str, handle: str = "") -> str:
+        return f"{self.config.web_url}/feed/update/{remote_id}/"

@@ -1,0 +1,33 @@
+from django.http import HttpRequest
+from django.utils.functional import cached_property
+
+from accounts.models import User
+from notifications.services.inapp import unread_count
+
+
+class UnreadNotifications:
+    """The nav bell's unread count: one indexed COUNT, run only if a template asks."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @cached_property
+    def count(self) -> int:
+        return unread_count(self.user)
+
+    @property
+    def label(self) -> str:
+        return "99+" if self.count > 99 else str(self.count)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def notifications(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"unread_notifications": UnreadNotifications(user)}

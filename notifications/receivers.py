@@ -1,0 +1,45 @@
+"""What notifications does when other layers announce something (connected in
+``NotificationsConfig.ready``). Each receiver only translates the event into a service call."""
+
+from typing import Any
+
+from advocacy import signals as advocacy_signals
+from content.signals import content_published, suggestion_reviewed
+from notifications.services import inapp
+from notifications.services.fanout import fanout_record
+
+
+def _on_content_published(sender: Any = None, *, item_id: int, **kwargs: Any) -> None:
+    fanout_record(item_id=item_id)
+
+
+def _on_suggestion_reviewed(sender: Any = None, *, suggestion_id: int, **kwargs: Any) -> None:
+    inapp.suggestion_reviewed_notify(suggestion_id=suggestion_id)
+
+
+def _on_share_failed(sender: Any = None, *, share: Any, reason: str, **kwargs: Any) -> None:
+    inapp.share_failed_notify(share=share, reason=reason)
+
+
+def _on_share_unconfirmed(sender: Any = None, *, share: Any, **kwargs: Any) -> None:
+    inapp.share_unconfirmed_notify(share=share)
+
+
+def _on_account_needs_reconnect(sender: Any = None, *, account: Any, reason: str, **kwargs: Any) -> None:
+    inapp.reconnect_notify(account=account, reason=reason)
+
+
+def _on_account_expiring(sender: Any = None, *, account: Any, days_left: int, threshold: str,
+                         **kwargs: Any) -> bool:
+    return inapp.expiring_notify(account=account, days_left=days_left, threshold=threshold) is not None
+
+
+def connect() -> None:
+    content_published.connect(_on_content_published, dispatch_uid="notifications.fanout")
+    suggestion_reviewed.connect(_on_suggestion_reviewed, dispatch_uid="notifications.suggestion_reviewed")
+    advocacy_signals.share_failed.connect(_on_share_failed, dispatch_uid="notifications.share_failed")
+    advocacy_signals.share_unconfirmed.connect(_on_share_unconfirmed, dispatch_uid="notifications.share_unconfirmed")
+    advocacy_signals.account_needs_reconnect.connect(
+        _on_account_needs_reconnect, dispatch_uid="notifications.account_needs_reconnect"
+    )
+    advocacy_signals.account_expiring.connect(_on_account_expiring, dispatch_uid="notifications.account_expiring")

@@ -1,0 +1,42 @@
+"""The settings refuse to boot without required secrets when DEBUG is off."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+CHECK = "import django; django.setup(); from django.conf import settings; print('BOOTED', settings.DEBUG)"
+
+
+def boot(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "TOKEN_ENCRYPTION_KEYS"}}
+    clean["DJANGO_SETTINGS_MODULE"] = "chorus.settings"
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", CHECK], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_refuses_to_boot_without_secret_key_when_not_debug():
+    result = boot(DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "BOOTED" not in result.stdout
+
+
+def test_refuses_without_token_keys_when_not_debug():
+    result = boot(DEBUG="0", SECRET_KEY="x" * 50)
+    assert result.returncode != 0 and "TOKEN_ENCRYPTION_KEYS is not set" in result.stderr
+
+
+def test_boots_in_debug_with_dev_defaults():
+    result = boot(DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert "BOOTED True" in result.stdout
+
+
+def test_boots_in_production_with_secrets():
+    result = boot(DEBUG="0", SECRET_KEY="x" * 50, TOKEN_ENCRYPTION_KEYS="q8n1B0z8G2w4lK0Jw1kJb0Zq3wYb7cQ9sVq2m7Qk0xA=")
+    assert result.returncode == 0, result.stderr
+    assert "BOOTED False" in result.stdout
