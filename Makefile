@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-browser lint venv deps deps-dev migrate seed clean processes
+.PHONY: run test test-browser migration-check lint venv deps deps-dev migrate seed clean processes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,10 @@ run: seed
 	@echo "Starting Chorus on http://127.0.0.1:$${CHORUS_PORT:-8000}/  (Ctrl-C stops everything)"
 	$(RUN_ENV) $(BIN)/honcho start -f Procfile $(PROCESSES)
 
+# ruff, then the import contracts (layers, no sandbox/demo in production, no cycles).
 lint: deps-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 test: deps-dev lint
 	$(BIN)/python -m pytest -m "not browser"
@@ -50,6 +52,11 @@ test: deps-dev lint
 # Browser tests drive Debian's Chromium (apt-get install chromium); .ci/run installs it.
 test-browser: deps-dev
 	$(BIN)/python -m pytest -m browser
+
+# Migrations without data loss: the demo database made by the commit before the layout
+# move, migrated by this tree, keeps every row (on DATABASE_URL's server; unset: SQLite).
+migration-check: deps-dev
+	$(BIN)/python .ci/migration-check
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/redis var/mail var/celerybeat-schedule* .pytest_cache .ruff_cache

@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+from .roles import sync_role_permissions
 
 
 class AccountsConfig(AppConfig):
@@ -7,8 +10,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
-        from .roles import sync_role_permissions
-
         post_migrate.connect(sync_role_permissions, dispatch_uid="accounts.sync_roles")

@@ -45,7 +45,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "content.delete_contentitem",
         "content.delete_campaign",
         "content.change_compliancesettings",
-        "content.view_compliancesettings",
     ],
     ADMIN: ["__all__"],
 }
@@ -53,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 def sync_role_permissions(sender: Any = None, **kwargs: Any) -> None:
     """Create the role groups and grant their permissions (idempotent)."""
+    # accounts.apps imports this module before models are loaded.
     from django.contrib.auth.models import Group, Permission
 
     using = kwargs.get("using", "default")

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from advocacy.models import ProgrammeSettings, Share, SocialAccount
 from advocacy.services.sharing import x_month_spend
+from core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(SocialAccount)
@@ -26,19 +27,14 @@ class SocialAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Share)
-class ShareAdmin(admin.ModelAdmin):
+class ShareAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "item", "network", "status", "attempts", "link", "cost_estimate")
     list_filter = ("status", "network", "item__campaign")
     search_fields = ("user__email", "user__full_name", "item__title", "remote_id", "link_code")
     list_select_related = ("user", "item")
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Share._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    read_only_may_delete = True
 
     @admin.display(description="post")
     def link(self, obj: Share) -> str:

@@ -7,6 +7,8 @@ class AdvocacyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, not at the top: they use models, which exist only once every
+        # app is loaded (Django calls ready() then). Not to dodge an import cycle.
         from . import heartbeat
 
         heartbeat.connect()

@@ -16,17 +16,7 @@ from analytics.models import (
     ShareMetrics,
 )
 from analytics.services.emv import emv_rate_validate
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from core.admin import ReadOnlyAdminMixin
 
 
 class EmvRateForm(forms.ModelForm):
@@ -77,7 +67,7 @@ class PointsRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(_ReadOnly):
+class PointsEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("day", "user", "kind", "quantity", "unit_points", "points", "event_key")
     list_filter = ("kind", "day")
     search_fields = ("user__email", "user__full_name", "event_key")
@@ -86,7 +76,7 @@ class PointsEntryAdmin(_ReadOnly):
 
 
 @admin.register(ApiUsage)
-class ApiUsageAdmin(_ReadOnly):
+class ApiUsageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("day", "network", "calls", "posts_read", "billed_reads", "cost")
     list_filter = ("network",)
     date_hierarchy = "day"
@@ -104,14 +94,14 @@ class ApiUsageAdmin(_ReadOnly):
 
 
 @admin.register(ShareMetrics)
-class ShareMetricsAdmin(_ReadOnly):
+class ShareMetricsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("share", "reactions", "comments", "reshares", "impressions", "polls", "next_poll_at", "note")
     list_select_related = ("share", "share__user", "share__item")
     show_full_result_count = False
 
 
 @admin.register(EnrolmentSnapshot)
-class EnrolmentSnapshotAdmin(_ReadOnly):
+class EnrolmentSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("day", "team", "employees", "invited", "enrolled", "connected")
     list_filter = ("team",)
     date_hierarchy = "day"

@@ -8,6 +8,8 @@ class AnalyticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, not at the top: they use models, which exist only once every
+        # app is loaded (Django calls ready() then). Not to dodge an import cycle.
         from content.progress import register_progress_counter
 
         from . import signals  # noqa: F401  (connects to content's suggestion_reviewed)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from content.models import ContentItem
+from core.admin import ReadOnlyAdminMixin
 from core.queueing import enqueue
 from notifications.models import (
     ContentFanout,
@@ -31,7 +32,7 @@ from notifications.services.fanout import new_content_template, personal_values
 
 
 @admin.register(EmailDelivery)
-class EmailDeliveryAdmin(admin.ModelAdmin):
+class EmailDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The delivery log: every email Chorus sent, skipped or failed to send."""
 
     list_display = ("created_at", "kind", "to_email", "subject_short", "status_pill", "attempts", "sent_at", "period")
@@ -42,12 +43,7 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in EmailDelivery._meta.fields]
     actions = ["retry_now"]
     change_list_template = "admin/notifications/emaildelivery/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    read_only_may_delete = True
 
     @admin.display(description="subject")
     def subject_short(self, obj: EmailDelivery) -> str:
@@ -139,17 +135,8 @@ class PreviewForm(forms.Form):
 
 
 @admin.register(OutboxMessage)
-class OutboxAdmin(admin.ModelAdmin):
+class OutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Development mail (``EMAIL_FILE_PATH``) listed and rendered: what employees receive."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -220,21 +207,16 @@ class TeamSlackWebhookAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContentFanout)
-class ContentFanoutAdmin(admin.ModelAdmin):
+class ContentFanoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("item", "status", "recipients", "chunks", "created_at", "dispatched_at")
     list_filter = ("status",)
     list_select_related = ("item",)
     readonly_fields = ("item", "status", "recipients", "chunks", "created_at", "dispatched_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    read_only_may_delete = True
 
 
 @admin.register(SlackAnnouncement)
-class SlackAnnouncementAdmin(admin.ModelAdmin):
+class SlackAnnouncementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The Slack delivery log: what was announced in which team's channel."""
 
     list_display = ("updated_at", "item", "team", "status", "attempts", "error")
@@ -243,16 +225,11 @@ class SlackAnnouncementAdmin(admin.ModelAdmin):
     list_select_related = ("item", "webhook__team")
     readonly_fields = ("webhook", "item", "status", "attempts", "error", "created_at", "updated_at")
     date_hierarchy = "updated_at"
+    read_only_may_delete = True
 
     @admin.display(description="team", ordering="webhook__team__name")
     def team(self, obj: SlackAnnouncement) -> str:
         return obj.webhook.team.name
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Notification)

@@ -1,5 +1,7 @@
 """Notification fan-out, digests and email deliveries."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -142,8 +144,6 @@ SLACK_WEBHOOK_PREFIX = "https://hooks.slack.com/"
 
 def validate_slack_webhook_url(value: str) -> None:
     """Only Slack's own incoming-webhook host: the URL is admin-entered and we POST to it."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(value.strip())
     if (
         parts.scheme != "https"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from content.models import ContentItem
 from core.queueing import send
+from core.retry import backoff
 from notifications.models import DeliveryKind, TeamSlackWebhook
 from notifications.services.deliveries import (
     SendReport,
@@ -70,7 +71,8 @@ def slack_post_task(self, webhook_id: int, item_id: int) -> str | bool:
     try:
         return slack_announce(webhook=webhook, item=item)
     except SlackTransientError as exc:
-        raise self.retry(exc=exc, countdown=30 * 2 ** self.request.retries) from exc
+        countdown = backoff(self.request.retries + 1, base=30, cap=3600, full_jitter=False)
+        raise self.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task(name="notify.digests_due", ignore_result=True)

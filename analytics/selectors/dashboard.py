@@ -2,9 +2,10 @@
 connection health, X spend and campaign progress.
 
 Totals, series and teams read ``DailyTotals`` (a few rows per day); top content and
-campaign progress read ``ItemDay`` (a row per active item per day); top advocates and
-distinct-advocate counts read ``ShareDay`` through its indexes. Nothing here reads raw
-clicks.
+campaign clicks read ``ItemDay`` (a row per active item per day); top advocates and
+distinct-advocate counts read ``ShareDay`` through its indexes. Campaign progress counts
+posted shares live (``analytics.progress``, the same numbers as the admin and the digest).
+Nothing here reads raw clicks.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -21,11 +22,13 @@ from advocacy.models import AccountStatus, ProgrammeSettings, Share, ShareStatus
 from advocacy.services.sharing import x_month_spend
 from analytics.models import DailyTotals, ItemDay, ShareDay
 from analytics.periods import DateRange, utc_day
+from analytics.progress import with_progress_counts
 from analytics.selectors.enrolment import enrolled_as_of, enrolled_by_team_as_of
 from analytics.services.emv import EmvBreakdown, emv_value
 from analytics.services.enrolment import headcounts
 from analytics.services.polling import x_month_read_spend
 from content.models import Campaign, ContentItem
+from content.progress import GoalProgress
 
 SUMS = ("shares", "potential_reach", "estimated_impressions", "clicks", "unique_clicks", "previews",
         "reactions", "comments", "reshares", "impressions")
@@ -364,35 +367,28 @@ class CampaignProgress:
     shares: int
     clicks: int
 
-    def _percent(self, done: int, goal: int | None) -> int | None:
-        return min(100, round(100 * done / goal)) if goal else None
-
+    # The percentages are the admin's (``GoalProgress``); None where no goal is set.
     @property
     def shares_percent(self) -> int | None:
-        return self._percent(self.shares, self.campaign.goal_shares)
+        goal = self.campaign.goal_shares
+        return GoalProgress("Shares", self.shares, goal).percent if goal else None
 
     @property
     def clicks_percent(self) -> int | None:
-        return self._percent(self.clicks, self.campaign.goal_clicks)
+        goal = self.campaign.goal_clicks
+        return GoalProgress("Clicks", self.clicks, goal).percent if goal else None
 
 
 def campaign_progress(*, campaign_id: int | None = None) -> list[CampaignProgress]:
-    """Campaigns with goals (active ones, or the one chosen), counted over their whole life."""
+    """Campaigns with goals (active ones, or the one chosen), counted as ``analytics.progress``
+    counts them everywhere: shares live, clicks from the rollup, over the campaign's life."""
     campaigns = Campaign.objects.all()
     if campaign_id:
         campaigns = campaigns.filter(pk=campaign_id)
     else:
         campaigns = campaigns.filter(status=Campaign.Status.ACTIVE)
-    campaigns = list(campaigns.filter(Q(goal_shares__isnull=False) | Q(goal_clicks__isnull=False)))
-    sums = {
-        r["campaign_id"]: r
-        for r in ItemDay.objects.filter(campaign_id__in=[c.pk for c in campaigns])
-        .values("campaign_id").annotate(shares=Sum("shares"), clicks=Sum("clicks")).order_by()
-    }
-    return [
-        CampaignProgress(c, sums.get(c.pk, {}).get("shares", 0), sums.get(c.pk, {}).get("clicks", 0))
-        for c in campaigns
-    ]
+    campaigns = campaigns.filter(Q(goal_shares__isnull=False) | Q(goal_clicks__isnull=False))
+    return [CampaignProgress(c, c.progress_shares, c.progress_clicks) for c in with_progress_counts(campaigns)]
 
 
 def default_period(today: date | None = None) -> DateRange:

@@ -20,7 +20,6 @@ LinkedIn author) succeeds or fails alone: a provider error delays that batch onl
 """
 
 import logging
-import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from analytics.models import ApiUsage, EngagementSnapshot, ShareMetrics
 from analytics.periods import next_utc_midnight, utc_day
 from analytics.services.rollups import poll_schedule, share_days_rebuild
 from core.redis import get_redis
+from core.retry import backoff
 from networks.base import (
     AuthError,
     ConfigError,
@@ -55,6 +55,8 @@ logger = logging.getLogger(__name__)
 X_CHUNK = 100
 FIRST_DAY = timedelta(days=1)
 CONFIG_DELAY = timedelta(hours=1)
+RETRY_WAIT = 15 * 60  # seconds, after a provider error without a Retry-After
+RETRY_CAP = 6 * 3600
 DEAD_ACCOUNT = {AccountStatus.NEEDS_RECONNECT, AccountStatus.REVOKED}
 
 
@@ -82,9 +84,14 @@ def next_after(*, posted_at: datetime, moment: datetime, network: str) -> tuple[
     return len(poll_schedule()), None
 
 
-def _backoff(seconds: float | None) -> timedelta:
-    base = seconds if seconds and seconds > 0 else random.uniform(300, 900)  # noqa: S311
-    return timedelta(seconds=min(base, 6 * 3600))
+def _backoff(retry_after: float | None) -> timedelta:
+    """How long a batch the provider refused waits: the provider's window when it gives one,
+    else ``RETRY_WAIT`` (jittered down to half, so batches failed together spread out).
+
+    The window is also passed as the base so that the jitter is drawn below it: a window
+    is then waited exactly, not stretched by our own guess, and never cut to the cap."""
+    window = retry_after if retry_after and retry_after > 0 else None
+    return timedelta(seconds=backoff(1, base=window or RETRY_WAIT, cap=RETRY_CAP, retry_after=window))
 
 
 def engagement_poll_due(

@@ -238,9 +238,26 @@ def share_days_rebuild_all(*, batch: int = 20000) -> int:
     return bounds["high"] - bounds["low"] + 1
 
 
+# (share id, day) -> the ShareDay counters of that pair, filled in from each raw source.
+DayCounts = dict[tuple[int, date], dict[str, int]]
+
+
 def _rebuild_chunk(share_ids: list[int], days: set[date] | None) -> set[date]:
-    """Recompute ShareDay for shares × days (all days when ``days`` is None)."""
-    shares = {
+    """Recompute ShareDay for shares × days (all days when ``days`` is None). Returns the
+    days touched: those that had rows for these shares, and those that have them now."""
+    shares = _share_facts(share_ids)
+    counts: DayCounts = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    day_filter = Q() if days is None else Q(day__in=days)
+    _count_clicks(counts, share_ids, day_filter)
+    _count_engagement(counts, share_ids, day_filter)
+    _count_postings(counts, shares.values(), days)
+    return _replace_share_days(share_ids, days, _share_day_rows(counts, shares))
+
+
+def _share_facts(share_ids: list[int]) -> dict[int, dict]:
+    """What a ShareDay row takes from its share, and the team and campaign frozen in the
+    share's metrics row (when the sweep has created it)."""
+    return {
         s["id"]: s
         for s in Share.objects.filter(pk__in=share_ids).values(
             "id", "user_id", "item_id", "network", "status", "posted_at", "audience_size",
@@ -248,9 +265,9 @@ def _rebuild_chunk(share_ids: list[int], days: set[date] | None) -> set[date]:
             "metrics__campaign_id", "metrics__impressions",
         )
     }
-    rows: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
-    day_filter = Q() if days is None else Q(day__in=days)
 
+
+def _count_clicks(counts: DayCounts, share_ids: list[int], day_filter: Q) -> None:
     clicks = (
         Click.objects.filter(day_filter, share_id__in=share_ids)
         .values("share_id", "day")
@@ -262,9 +279,12 @@ def _rebuild_chunk(share_ids: list[int], days: set[date] | None) -> set[date]:
         .order_by()
     )
     for c in clicks:
-        row = rows[(c["share_id"], c["day"])]
+        row = counts[(c["share_id"], c["day"])]
         row["clicks"], row["unique_clicks"], row["previews"] = c["n"], c["u"], c["p"]
 
+
+def _count_engagement(counts: DayCounts, share_ids: list[int], day_filter: Q) -> None:
+    """The day's gains, summed from the snapshot differences recorded by polling."""
     snapshots = (
         EngagementSnapshot.objects.filter(day_filter, share_id__in=share_ids)
         .values("share_id", "day")
@@ -272,25 +292,34 @@ def _rebuild_chunk(share_ids: list[int], days: set[date] | None) -> set[date]:
         .order_by()
     )
     for s in snapshots:
-        row = rows[(s["share_id"], s["day"])]
+        row = counts[(s["share_id"], s["day"])]
         row["reactions"], row["comments"], row["reshares"], row["impressions"] = s["r"], s["c"], s["s"], s["i"]
 
-    for share in shares.values():
+
+def _count_postings(counts: DayCounts, shares: Iterable[dict], days: set[date] | None) -> None:
+    """A posted share counts once, on its posting day, with its author's audience as reach.
+    That reach stands in for impressions only until the network reports real ones."""
+    for share in shares:
         if share["status"] != ShareStatus.POSTED or share["posted_at"] is None:
             continue
         day = utc_day(share["posted_at"])
         if days is not None and day not in days:
             continue
-        row = rows[(share["id"], day)]
+        row = counts[(share["id"], day)]
         reach = share["audience_size"] or 0
         row["shares"] = 1
         row["potential_reach"] = reach
         row["estimated_impressions"] = reach if share["metrics__impressions"] is None else 0
 
+
+def _share_day_rows(counts: DayCounts, shares: dict[int, dict]) -> list[ShareDay]:
+    """The rows to store (none for an all-zero pair). Team and campaign are the ones frozen
+    in the metrics row once there is one, so moving a person or an item to another team or
+    campaign later does not move the share's past numbers with it."""
     objects = []
-    for (share_id, day), counts in rows.items():
+    for (share_id, day), row in counts.items():
         share = shares.get(share_id)
-        if share is None or not any(counts.values()):
+        if share is None or not any(row.values()):
             continue
         frozen = share["metrics__share_id"] is not None
         objects.append(ShareDay(
@@ -298,8 +327,14 @@ def _rebuild_chunk(share_ids: list[int], days: set[date] | None) -> set[date]:
             item_id=share["item_id"],
             campaign_id=share["metrics__campaign_id"] if frozen else share["item__campaign_id"],
             team_id=share["metrics__team_id"] if frozen else share["user__team_id"],
-            **counts,
+            **row,
         ))
+    return objects
+
+
+def _replace_share_days(share_ids: list[int], days: set[date] | None, objects: list[ShareDay]) -> set[date]:
+    """Swap the stored rows of shares × days for ``objects`` in one transaction, so a reader
+    never sees a share's day missing. Returns the days that had rows or have them now."""
     with transaction.atomic():
         existing = ShareDay.objects.filter(share_id__in=share_ids)
         if days is not None:

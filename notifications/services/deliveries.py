@@ -9,7 +9,6 @@ still-pending rows; rows nobody finishes are re-claimed by ``deliveries_retry_du
 """
 
 import logging
-import random
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.queueing import send
+from core.retry import backoff
 from notifications.emails import RenderedEmail, build_message, unsubscribe_url
 from notifications.models import DeliveryKind, DeliveryStatus, EmailDelivery
 
@@ -170,8 +170,9 @@ def _render(rows: list[EmailDelivery]) -> dict[int, Outgoing]:
 def _retry_at(attempts: int, now: datetime) -> datetime | None:
     if attempts >= settings.NOTIFY_MAX_ATTEMPTS:
         return None
-    delay = min(5 * 60 * 2 ** (attempts - 1), 6 * 3600)
-    return now + timedelta(seconds=delay * (1 + random.random() / 5))  # noqa: S311  (jitter)
+    # Added (not full) jitter keeps the established schedule: 5, 10, 20, 40 minutes, plus
+    # up to a fifth.
+    return now + timedelta(seconds=backoff(attempts, base=5 * 60, cap=6 * 3600, full_jitter=False))
 
 
 def _record(batch: list[EmailDelivery], outgoing: dict[int, Outgoing], report: SendReport, *, sent: set[int]) -> None:

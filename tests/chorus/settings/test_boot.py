@@ -9,12 +9,12 @@ ROOT = Path(__file__).resolve().parents[3]
 CHECK = "import django; django.setup(); from django.conf import settings; print('BOOTED', settings.DEBUG)"
 
 
-def boot(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "TOKEN_ENCRYPTION_KEYS"}}
+def boot(check: str = CHECK, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "TOKEN_ENCRYPTION_KEYS", "DEMO_APPS"}}
     clean["DJANGO_SETTINGS_MODULE"] = "chorus.settings"
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "-c", CHECK], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", check], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
     )
 
 
@@ -40,3 +40,26 @@ def test_boots_in_production_with_secrets():
     result = boot(DEBUG="0", SECRET_KEY="x" * 50, TOKEN_ENCRYPTION_KEYS="q8n1B0z8G2w4lK0Jw1kJb0Zq3wYb7cQ9sVq2m7Qk0xA=")
     assert result.returncode == 0, result.stderr
     assert "BOOTED False" in result.stdout
+
+
+# Everything a production process loads: apps, URLs, admin, every tasks module.
+LOAD_ALL = (
+    "import sys, django; django.setup(); import chorus.urls; from django.contrib import admin; "
+    "admin.autodiscover(); from celery import current_app; current_app.loader.import_default_modules(); "
+    "from django.conf import settings; "
+    "print('APPS', [a for a in settings.INSTALLED_APPS if a in ('sandbox', 'demo')]); "
+    "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('sandbox', 'demo')))"
+)
+
+
+def test_production_loads_neither_the_sandbox_nor_the_demo():
+    result = boot(LOAD_ALL, DEBUG="0", SECRET_KEY="x" * 50,
+                  TOKEN_ENCRYPTION_KEYS="q8n1B0z8G2w4lK0Jw1kJb0Zq3wYb7cQ9sVq2m7Qk0xA=")
+    assert result.returncode == 0, result.stderr
+    assert "APPS []" in result.stdout and "LOADED []" in result.stdout
+
+
+def test_development_installs_the_sandbox_and_demo_apps():
+    result = boot(LOAD_ALL, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert "APPS ['sandbox', 'demo']" in result.stdout
