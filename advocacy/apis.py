@@ -18,7 +18,8 @@ from rest_framework.views import exception_handler
 
 from advocacy.selectors import accounts_for_user, shared_networks_by_item, shares_for_user
 from advocacy.services.sharing import ShareError, ShareRequest, share_create
-from content.selectors import content_visible_to, share_text_variant
+from content.selectors import content_visible_to, share_text_offered
+from networks.registry import NETWORKS
 
 
 class FeedItemSerializer(serializers.Serializer):
@@ -42,11 +43,7 @@ class FeedItemSerializer(serializers.Serializer):
 
     def get_suggested_text(self, item) -> dict[str, str]:
         user = self.context["user"]
-        out = {}
-        for network in item.networks:
-            variant = share_text_variant(item, network, user)
-            out[network] = variant.text if variant else (item.summary or item.title)
-        return out
+        return {network: share_text_offered(item, network, user) for network in item.networks}
 
     def get_shared_on(self, item) -> list[str]:
         return sorted(self.context["shared"].get(item.pk, set()))
@@ -68,7 +65,7 @@ class ShareSerializer(serializers.Serializer):
 
 class ShareCreateSerializer(serializers.Serializer):
     item = serializers.IntegerField()
-    networks = serializers.ListField(child=serializers.ChoiceField(choices=["linkedin", "x"]), min_length=1)
+    networks = serializers.ListField(child=serializers.ChoiceField(choices=list(NETWORKS)), min_length=1)
     texts = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=10000), required=False)
     idempotency_key = serializers.CharField(max_length=64)
     scheduled_for = serializers.CharField(required=False, allow_blank=True)

@@ -80,3 +80,14 @@ def share_text_variant(item: ContentItem, network: str, user: User) -> ShareText
     if not variants:
         return None
     return variants[(user.pk * 7919 + item.pk) % len(variants)]
+
+
+def share_text_offered(item: ContentItem, network: str, user: User) -> str:
+    """The text ``user`` is offered to share ``item`` on ``network``: their rotating variant
+    (``share_text_variant``), else the item's summary, else its title.
+
+    The share dialog, the API and ``share_create`` all start from this text (and a locked
+    text is exactly this).
+    """
+    variant = share_text_variant(item, network, user)
+    return variant.text if variant else (item.summary or item.title)

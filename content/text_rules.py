@@ -60,7 +60,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from PIL import Image, UnidentifiedImageError
 
-from content.twitter_text import _INVALID_CHARS, _emoji_regex, _url_spans
+from networks.x_text import INVALID_CHARS, emoji_regex, url_spans
 
 NETWORK_X = "x"
 NETWORK_LINKEDIN = "linkedin"
@@ -79,7 +79,7 @@ _SPACE_RUN = re.compile(f"[{_SPACE_CHARS}]+")
 _NEWLINES = re.compile("\r\n?")
 # twitter-text's "invalid characters": a post containing them is rejected, and they are
 # invisible, so composing drops them.
-_INVALID_RUN = re.compile(f"[{_INVALID_CHARS}]+")
+_INVALID_RUN = re.compile(f"[{INVALID_CHARS}]+")
 
 
 # --- X weighted length ---------------------------------------------------------------------
@@ -88,8 +88,8 @@ _INVALID_RUN = re.compile(f"[{_INVALID_CHARS}]+")
 def x_weighted_length(text: str) -> int:
     """The length X gives ``text`` (twitter-text v3 with emoji parsing), see module docstring."""
     text = _count_form(text)
-    url_ends = dict(_url_spans(text))
-    emoji = _emoji_regex()
+    url_ends = dict(url_spans(text))
+    emoji = emoji_regex()
     total = 0
     i = 0
     while i < len(text):
@@ -244,7 +244,7 @@ def validate_share_text(
     if result.length == 0:
         errors.append("There is nothing to post yet: write some text.")
     elif result.length > result.limit and network == NETWORK_X:
-        links = len(_url_spans(_count_form(body))) + (link is not None)
+        links = len(url_spans(_count_form(body))) + (link is not None)
         note = "" if not links else " (the link counts as 23)" if links == 1 else " (each link counts as 23)"
         errors.append(f"This post is {result.length} characters on X; the limit is {result.limit}{note}.")
     elif result.length > result.limit:

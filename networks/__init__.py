@@ -1,7 +1,8 @@
 """The only code in Chorus that talks to LinkedIn and X.
 
 Callers use ``get_adapter(network)`` and get our own dataclasses back and our own error
-types out (see ``base``); nothing outside this package sees a provider's JSON.
+types out (see ``base``); nothing outside this package sees a provider's JSON. A network's
+name for people is ``display_name(network)``, written once on its adapter.
 """
 
 from .base import (
@@ -12,6 +13,7 @@ from .base import (
     NetworkAdapter,
     NetworkConfig,
     NetworkError,
+    PostBudget,
     PostMetrics,
     PostRequest,
     Profile,
@@ -20,6 +22,7 @@ from .base import (
     RejectedError,
     TokenSet,
     TransientError,
+    display_name,
 )
 from .registry import NETWORKS, get_adapter
 
@@ -32,6 +35,7 @@ __all__ = [
     "NetworkAdapter",
     "NetworkConfig",
     "NetworkError",
+    "PostBudget",
     "PostMetrics",
     "PostRequest",
     "Profile",
@@ -40,5 +44,6 @@ __all__ = [
     "RejectedError",
     "TokenSet",
     "TransientError",
+    "display_name",
     "get_adapter",
 ]

@@ -15,15 +15,18 @@ Wire facts (NETWORKS.md) this module honours, and why they matter:
   silently truncates it.
 * 429 has no headers; the throttles are daily and reset at midnight UTC.
 * There is no way to list a member's recent posts with ``w_member_social``, so
-  ``find_recent_post`` returns ``None``: after an ambiguous publish, re-posting the same
-  text is answered by a 422 duplicate, which is LinkedIn's reconciliation signal.
+  ``find_recent_post`` returns ``None`` (``can_find_posts`` is False): after an ambiguous
+  publish, re-posting the same text is answered by a 422 duplicate for about 10 minutes,
+  which is LinkedIn's reconciliation signal (``duplicate_window``, with a minute's margin).
+* Chorus's own budget: a configurable number of posts per member per UTC day (LinkedIn's
+  throttles reset at midnight UTC), see ``post_budgets``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +35,7 @@ from .base import (
     AuthorizationRequest,
     NetworkAdapter,
     NetworkError,
+    PostBudget,
     PostMetrics,
     PostRequest,
     Profile,
@@ -88,6 +92,25 @@ def metric_type_of(element: dict[str, Any]) -> str:
 
 class LinkedInAdapter(NetworkAdapter):
     network = "linkedin"
+    display_name = "LinkedIn"
+    can_find_posts = False
+    # LinkedIn answers "duplicate" to the same text for about 10 minutes; 9 leaves a margin.
+    duplicate_window = timedelta(minutes=9)
+    # LinkedIn does not scrape links posted through the API: the card needs our thumbnail.
+    sends_thumbnail = True
+
+    @property
+    def post_budgets(self) -> tuple[PostBudget, ...]:
+        limit = self.config.member_daily_posts
+        return (
+            PostBudget(
+                key="linkedin:member",
+                limit=limit,
+                reason=f"LinkedIn allows {limit} posts per person per day",
+                window=None,  # a UTC day: LinkedIn's throttles reset at midnight UTC
+                per_account=True,
+            ),
+        )
 
     @property
     def supports_refresh(self) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from .base import AuthError, ConfigError, NetworkError, RejectedError, TransientError
+from .errors import AuthError, ConfigError, NetworkError, RejectedError, TransientError
 from .linkedin_text import MAX_COMMENTARY
 from .wire import parse_error_body, retry_after_header, seconds_until_midnight_utc
 

@@ -26,7 +26,8 @@ from requests_oauthlib import OAuth2Session
 
 from core.http import mount_timeouts
 
-from .base import AuthError, ConfigError, NetworkConfig, NetworkError, TokenSet, TransientError
+from .errors import AuthError, ConfigError, NetworkError, TransientError
+from .types import NetworkConfig, TokenSet
 from .wire import ErrorBody, oauthlib_transport, parse_error_body, transport_error, utcnow
 
 ResponseHook = Callable[[requests.Response], requests.Response]

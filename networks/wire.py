@@ -23,15 +23,8 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 
 from core.http import outbound_session
 
-from .base import (
-    AmbiguousPostError,
-    ConfigError,
-    NetworkConfig,
-    NetworkError,
-    RateLimit,
-    TransientError,
-    is_loopback_http,
-)
+from .errors import AmbiguousPostError, ConfigError, NetworkError, TransientError
+from .types import NetworkConfig, RateLimit, is_loopback_http
 
 logger = logging.getLogger("networks")
 

@@ -11,7 +11,10 @@ Wire facts (NETWORKS.md) this module honours, and why they matter:
   kept on ``rate_limit``/``daily_limits`` for budgets; a 429 waits until the reset.
 * Metrics use the app-only bearer token, ≤ 100 ids a call, and a 200 may carry an
   ``errors`` array for the ids that failed. Newer specs say ``repost_count``: accepted.
-* Pay-per-use: a post with a URL costs far more than one without (``cost_of``).
+* Pay-per-use: a post with a URL anywhere in its text costs far more than one without
+  (``cost_of``).
+* Chorus's own budgets (``post_budgets``): posts per person per 15 minutes and per app per
+  24 hours, both sliding windows.
 * X wraps URLs in t.co links and HTML-escapes ``&<>`` in returned text, so
   ``find_recent_post`` compares text with URLs removed and entities unescaped, or the link.
 """
@@ -35,6 +38,7 @@ from .base import (
     AuthorizationRequest,
     ConfigError,
     NetworkAdapter,
+    PostBudget,
     PostMetrics,
     PostRequest,
     Profile,
@@ -57,6 +61,7 @@ from .wire import (
     utcnow,
 )
 from .x_errors import x_error
+from .x_text import url_spans
 
 logger = logging.getLogger("networks.x")
 
@@ -76,6 +81,30 @@ def normalise_url(url: str) -> str:
 
 class XAdapter(NetworkAdapter):
     network = "x"
+    display_name = "X"
+    # The account's recent posts can be listed: after an ambiguous publish, look first.
+    can_find_posts = True
+    duplicate_window = None
+    sends_thumbnail = False  # X builds its own card from the link
+
+    @property
+    def post_budgets(self) -> tuple[PostBudget, ...]:
+        per_user, per_app = self.config.user_posts_per_15_min, self.config.app_posts_per_24_h
+        return (
+            PostBudget(
+                key="x:user",
+                limit=per_user,
+                reason=f"X allows {per_user} posts per 15 minutes per person",
+                window=timedelta(minutes=15),
+                per_account=True,
+            ),
+            PostBudget(
+                key="x:app",
+                limit=per_app,
+                reason=f"X allows this app {per_app:,} posts per day",
+                window=timedelta(hours=24),
+            ),
+        )
 
     @property
     def supports_refresh(self) -> bool:
@@ -334,6 +363,8 @@ class XAdapter(NetworkAdapter):
         return f"{self.config.web_url}/{handle or 'i/web'}/status/{remote_id}"
 
     def cost_of(self, post: PostRequest) -> Decimal:
-        """X bills a post with a URL at a much higher rate than a plain one."""
-        has_url = bool(post.link_url) or bool(_URL.search(post.text))
+        """X bills a post with a URL at a much higher rate than a plain one: the item's
+        link or any URL in the text (the employee's own words included)."""
+        # X's own URL grammar (bare domains like example.com included), as X counts them.
+        has_url = bool(post.link_url) or bool(url_spans(post.text))
         return self.config.cost_post_with_url if has_url else self.config.cost_post

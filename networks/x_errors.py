@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from .base import AuthError, ConfigError, NetworkError, RejectedError, TransientError
+from .errors import AuthError, ConfigError, NetworkError, RejectedError, TransientError
 from .wire import parse_error_body, parse_rate_limits, retry_after_header, utcnow
 
 _AUTH_CODES = {32, 89, 215, 326}

@@ -1,24 +1,30 @@
 """Rate budgets checked in Redis *before* calling a network, so Chorus never throttles
 itself into provider errors.
 
-- X: 100 posts per 15 minutes per user and 10,000 per 24 hours per app (sliding windows).
-- LinkedIn: a configurable number of posts per member per UTC day (default 150); the
-  provider's own limit resets at midnight UTC.
+Which limits a network has is the network's business: its adapter describes them
+(``NetworkAdapter.post_budgets``, a tuple of ``networks.PostBudget``; X has a per-person
+15-minute and a per-app 24-hour sliding window, LinkedIn a per-member UTC day). This
+module only keeps the counts:
 
-A reservation is taken atomically (a Lua script) and released if the call is not made.
-If Redis cannot be reached the check fails open: the provider's 429 handling still
+- a sliding window is a sorted set of reservation times, trimmed and counted atomically
+  (a Lua script); a full window says when its oldest entry leaves;
+- a UTC day is a counter keyed by the date; a full day waits until midnight UTC.
+
+A post needs room in every budget of its network; the ones already taken are given back
+when a later one is full, and ``budget_release`` gives all of them back if the call is not
+made. If Redis cannot be reached the check fails open: the provider's 429 handling still
 protects us, and a Redis outage must not stop every share.
 """
 
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
-
 from core.redis import get_redis
+from networks.base import PostBudget
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ end
 local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
 return tostring(oldest[2] + window - now)
 """
+DAY_KEY_TTL = 2 * 86400  # seconds a UTC day's counter outlives its day
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class Reservation:
     ok: bool
     retry_after: float = 0.0
     reason: str = ""
-    keys: tuple[tuple[str, str], ...] = ()  # (key, member) to release
+    keys: tuple[tuple[str, str], ...] = ()  # (key, member) to release; no member: a day counter
 
 
 def _seconds_to_utc_midnight(now: datetime) -> float:
@@ -50,39 +57,56 @@ def _seconds_to_utc_midnight(now: datetime) -> float:
     return (tomorrow - now).total_seconds()
 
 
-def budget_reserve(*, network: str, account_id: int, now: float | None = None) -> Reservation:
-    """Reserve one post for ``account_id`` on ``network`` or say how long to wait."""
+def _redis_key(budget: PostBudget, *, account_id: int, day: datetime) -> str:
+    key = f"budget:{budget.key}"
+    if budget.per_account:
+        key += f":{account_id}"
+    if budget.window is None:
+        key += f":{day:%Y%m%d}"
+    return key
+
+
+def _take_sliding(client, key: str, *, window: timedelta, limit: int, member: str, now: float) -> float:
+    """Reserve one place in a sliding window; 0, or the seconds until there is room."""
+    script = client.register_script(_SLIDING)
+    wait = float(script(keys=[key], args=[now, window.total_seconds(), limit, member]))
+    return max(wait, 1.0) if wait > 0 else 0.0
+
+
+def _take_day(client, key: str, *, limit: int, day: datetime) -> float:
+    """Count one post for the UTC day; 0, or the seconds until midnight UTC."""
+    count = client.incr(key)
+    client.expire(key, DAY_KEY_TTL)
+    if count > limit:
+        client.decr(key)
+        return _seconds_to_utc_midnight(day)
+    return 0.0
+
+
+def budget_reserve(
+    *, budgets: Sequence[PostBudget], account_id: int, now: float | None = None
+) -> Reservation:
+    """Reserve one post for ``account_id`` in every one of ``budgets`` (the network's
+    ``adapter.post_budgets``), or say how long to wait and why."""
     now = time.time() if now is None else now
+    day = datetime.fromtimestamp(now, tz=UTC)
     member = uuid.uuid4().hex
     try:
         client = get_redis()
-        if network == "x":
-            buckets = [
-                (f"budget:x:user:{account_id}", 15 * 60, settings.X_USER_POSTS_PER_15_MIN,
-                 f"X allows {settings.X_USER_POSTS_PER_15_MIN} posts per 15 minutes per person"),
-                ("budget:x:app", 24 * 3600, settings.X_APP_POSTS_PER_24_H,
-                 f"X allows this app {settings.X_APP_POSTS_PER_24_H:,} posts per day"),
-            ]
-            script = client.register_script(_SLIDING)
-            taken: list[tuple[str, str]] = []
-            for key, window, limit, why in buckets:
-                wait = float(script(keys=[key], args=[now, window, limit, member]))
-                if wait > 0:
-                    _release(client, taken)
-                    return Reservation(False, retry_after=max(wait, 1.0), reason=why)
-                taken.append((key, member))
-            return Reservation(True, keys=tuple(taken))
-        day = datetime.fromtimestamp(now, tz=UTC)
-        key = f"budget:linkedin:member:{account_id}:{day:%Y%m%d}"
-        count = client.incr(key)
-        client.expire(key, 2 * 86400)
-        if count > settings.LINKEDIN_MEMBER_DAILY_POSTS:
-            client.decr(key)
-            return Reservation(
-                False, retry_after=_seconds_to_utc_midnight(day),
-                reason=f"LinkedIn allows {settings.LINKEDIN_MEMBER_DAILY_POSTS} posts per person per day",
-            )
-        return Reservation(True, keys=((key, ""),))
+        taken: list[tuple[str, str]] = []
+        for budget in budgets:
+            key = _redis_key(budget, account_id=account_id, day=day)
+            if budget.window is None:
+                wait = _take_day(client, key, limit=budget.limit, day=day)
+                held = (key, "")
+            else:
+                wait = _take_sliding(client, key, window=budget.window, limit=budget.limit, member=member, now=now)
+                held = (key, member)
+            if wait > 0:
+                _release(client, taken)
+                return Reservation(False, retry_after=wait, reason=budget.reason)
+            taken.append(held)
+        return Reservation(True, keys=tuple(taken))
     except Exception as exc:  # Redis down: fail open, the provider's 429 still protects us
         logger.warning("budget check skipped: %s", type(exc).__name__)
         return Reservation(True)

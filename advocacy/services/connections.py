@@ -17,7 +17,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from advocacy.models import AccountStatus, SocialAccount
-from networks.base import AuthError, ConfigError, NetworkError, RejectedError, TransientError
+from networks.base import (
+    AuthError,
+    ConfigError,
+    NetworkError,
+    Profile,
+    RejectedError,
+    TokenSet,
+    TransientError,
+    display_name,
+)
 from networks.registry import NETWORKS, get_adapter
 
 logger = logging.getLogger(__name__)
@@ -62,10 +71,17 @@ def _pop_attempt(session, network: str) -> dict | None:
 
 def connect_finish(*, user: User, session, network: str, params: dict[str, str]) -> ConnectResult:
     """Handle the provider's redirect back to Chorus."""
-    name = {"linkedin": "LinkedIn", "x": "X"}.get(network)
-    if name is None:
+    if network not in NETWORKS:
         raise ConnectError("Unknown network.")
     attempt = _pop_attempt(session, network)
+    code = _authorization_code(network=network, attempt=attempt, params=params)
+    tokens, profile = _exchange_code(network=network, code=code, code_verifier=attempt["verifier"])
+    return _store_account(user=user, network=network, tokens=tokens, profile=profile)
+
+
+def _authorization_code(*, network: str, attempt: dict | None, params: dict[str, str]) -> str:
+    """The code from a callback that answers this session's own, recent attempt."""
+    name = display_name(network)
     state = params.get("state", "")
     if attempt is None:
         raise ConnectError(f"This {name} sign-in was already used or has expired. Please connect again.")
@@ -85,10 +101,15 @@ def connect_finish(*, user: User, session, network: str, params: dict[str, str])
     code = params.get("code", "")
     if not code:
         raise ConnectError(f"{name} sent no authorization code. Please connect again.")
+    return code
 
+
+def _exchange_code(*, network: str, code: str, code_verifier: str | None) -> tuple[TokenSet, Profile]:
+    """Tokens for ``code``, and the profile they belong to; network errors in plain words."""
+    name = display_name(network)
     adapter = get_adapter(network)
     try:
-        tokens = adapter.exchange_code(code=code, redirect_uri=redirect_uri(network), code_verifier=attempt["verifier"])
+        tokens = adapter.exchange_code(code=code, redirect_uri=redirect_uri(network), code_verifier=code_verifier)
         profile = adapter.profile(token=tokens)
     except (AuthError, RejectedError) as exc:
         raise ConnectError(
@@ -99,10 +120,15 @@ def connect_finish(*, user: User, session, network: str, params: dict[str, str])
         raise ConnectError(f"{name} connections are not set up correctly. Your administrators have been told.") from exc
     except (TransientError, NetworkError) as exc:
         raise ConnectError(f"{name} is not answering right now ({exc}). Please try again in a minute.") from exc
+    return tokens, profile
 
+
+def _store_account(*, user: User, network: str, tokens: TokenSet, profile: Profile) -> ConnectResult:
+    """Save the connection on the employee's account for ``network`` (new, renewed or replaced),
+    unless another Chorus user holds this network account."""
     taken = SocialAccount.objects.filter(network=network, remote_id=profile.remote_id).exclude(user=user)
     if taken.filter(status__in=[AccountStatus.ACTIVE, AccountStatus.EXPIRING]).exists():
-        raise ConnectError(f"This {name} account is already connected to another Chorus user.")
+        raise ConnectError(f"This {display_name(network)} account is already connected to another Chorus user.")
 
     with transaction.atomic():
         account = SocialAccount.objects.select_for_update().filter(user=user, network=network).first()

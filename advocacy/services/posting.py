@@ -6,23 +6,28 @@ Strategy (read this before changing anything here):
    *posting* with a conditional UPDATE (``WHERE status = 'queued'``). A task that runs
    twice, a redelivered task, or two workers racing: exactly one wins; the others return.
 2. **Budgets before calls.** Rate budgets are reserved in Redis before calling the
-   network; if there is no room the share goes back to *queued* with a countdown.
+   network (the adapter's ``post_budgets``); if there is no room the share goes back to
+   *queued* with a countdown.
 3. **Outcomes.** Posted → *posted* with the remote id and URL. A transient error
    (5xx, 429, connection refused before sending) → back to *queued*, retried with
-   exponential backoff and jitter (honouring ``retry_after``), up to ``MAX_ATTEMPTS``,
-   then *failed*. Auth error → *failed* ("reconnect") and the account is marked. A
-   rejection → *failed* with the provider's reason in plain words. A config error (e.g.
-   LinkedIn 426, retired API version) → *failed* and admins are alerted.
+   exponential backoff and jitter (``core.retry.backoff``, honouring ``retry_after``), up
+   to ``MAX_ATTEMPTS``, then *failed*. Auth error → *failed* ("reconnect") and the account
+   is marked. A rejection → *failed* with the provider's reason in plain words. A config
+   error (e.g. LinkedIn 426, retired API version) → *failed* and admins are alerted.
 4. **Ambiguous outcomes are reconciled, never blindly re-posted.** When the request may
    have reached the provider but no answer came back (connection dropped, read timeout,
-   or a worker that died mid-post, found by the stale sweep), ``ambiguous_at`` is set and:
-   - **X**: look the post up among the account's recent posts (the text contains the
-     share's unique tracked link, so a match is certain). Found → *posted*. Not found →
-     post again; if X answers "duplicate", look again; still not found → *unconfirmed*.
-   - **LinkedIn**: there is no lookup API for members. Within 9 minutes of the ambiguous
-     attempt, posting again is safe because LinkedIn answers 422 "duplicate" for the same
-     text within ~10 minutes — and our text is unique (tracked link). A duplicate answer
-     means the first post landed → *posted*. After 9 minutes → *unconfirmed*.
+   or a worker that died mid-post, found by the stale sweep), ``ambiguous_at`` is set and
+   the network's adapter says how to reconcile (``networks.base.NetworkAdapter``):
+   - **Networks that can find posts** (``can_find_posts``; X): look the post up among the
+     account's recent posts (the text contains the share's unique tracked link, so a
+     match is certain). Found → *posted*. Not found → post again; if the network answers
+     "duplicate", look again; still not found → *unconfirmed*.
+   - **Networks that cannot** (LinkedIn: there is no lookup API for members): within the
+     adapter's ``duplicate_window`` of the ambiguous attempt (9 minutes on LinkedIn),
+     posting again is safe because the network answers "duplicate" for the same text
+     (LinkedIn's 422, for ~10 minutes) — and our text is unique (tracked link). A
+     duplicate answer means the first post landed → *posted*. After the window →
+     *unconfirmed*.
    - *unconfirmed* shares are shown to the employee, who says whether the post is on
      their profile (``share_confirm``).
 5. **Stale sweeps** (beat): *queued* shares whose enqueue is older than a few minutes are
@@ -45,6 +50,7 @@ from advocacy.models.shares import Share, ShareStatus
 from advocacy.services.budgets import budget_release, budget_reserve
 from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect
 from core.queueing import enqueue
+from core.retry import backoff
 from networks.base import (
     AmbiguousPostError,
     AuthError,
@@ -63,7 +69,8 @@ logger = logging.getLogger(__name__)
 POST_TASK = "advocacy.share_post"
 
 MAX_ATTEMPTS = 6
-LINKEDIN_DUPLICATE_WINDOW = timedelta(minutes=9)
+RETRY_BASE = 15.0  # seconds after the first transient failure, doubling each time
+RETRY_CAP = 3600.0
 STALE_QUEUED = timedelta(minutes=3)
 STALE_POSTING = timedelta(minutes=6)
 
@@ -72,11 +79,6 @@ STALE_POSTING = timedelta(minutes=6)
 class PostOutcome:
     status: str
     retry_in: float | None = None  # seconds, when the share should be tried again
-
-
-def backoff(attempt: int, *, base: float = 15.0, cap: float = 3600.0) -> float:
-    """Exponential backoff with full jitter (AWS architecture blog's recipe)."""
-    return random.uniform(base / 2, min(cap, base * 2 ** max(attempt - 1, 0)))  # noqa: S311
 
 
 def _claim(share_id: int) -> Share | None:
@@ -125,7 +127,7 @@ def _unconfirmed(share: Share, message: str) -> PostOutcome:
 def _post_request(share: Share, adapter: NetworkAdapter) -> PostRequest:
     item = share.item
     thumbnail, content_type = None, "image/jpeg"
-    if share.network == "linkedin" and item.url and item.image:
+    if adapter.sends_thumbnail and item.url and item.image:
         try:
             with item.image.open("rb") as fh:
                 thumbnail = fh.read(5 * 1024 * 1024 + 1)
@@ -154,7 +156,8 @@ def _image_type(name: str) -> str:
     return "image/jpeg"
 
 
-def _reconcile_x(share: Share, adapter: NetworkAdapter, token, request: PostRequest) -> PublishedPost | None:
+def _find_post(share: Share, adapter: NetworkAdapter, token, request: PostRequest) -> PublishedPost | None:
+    """The post of an earlier attempt, if it landed (only for ``adapter.can_find_posts``)."""
     since = (share.ambiguous_at or share.posting_started_at or timezone.now()) - timedelta(minutes=5)
     return adapter.find_recent_post(
         token=token, author_id=share.account.remote_id, text=share.final_text,
@@ -183,19 +186,21 @@ def share_post(*, share_id: int, adapter: NetworkAdapter | None = None) -> PostO
     adapter = adapter or get_adapter(share.network)
     request = _post_request(share, adapter)
 
-    # An earlier attempt may have landed: on X, look before posting again.
-    if share.ambiguous_at and share.network == "x":
+    # An earlier attempt may have landed: look if the network lets us, else re-post only
+    # while its duplicate check still covers us.
+    if share.ambiguous_at and adapter.can_find_posts:
         try:
-            found = _reconcile_x(share, adapter, token, request)
+            found = _find_post(share, adapter, token, request)
         except NetworkError as exc:
             return _retry(share, exc)
         if found:
             return _posted(share, found)
-    if share.ambiguous_at and share.network == "linkedin":
-        if timezone.now() - share.ambiguous_at > LINKEDIN_DUPLICATE_WINDOW:
-            return _unconfirmed(share, "LinkedIn didn't answer when we posted, and it's too late to check safely.")
+    elif share.ambiguous_at and _past_duplicate_window(share, adapter):
+        return _unconfirmed(
+            share, f"{adapter.display_name} didn't answer when we posted, and it's too late to check safely."
+        )
 
-    reservation = budget_reserve(network=share.network, account_id=account.pk)
+    reservation = budget_reserve(budgets=adapter.post_budgets, account_id=account.pk)
     if not reservation.ok:
         return _requeue(share, reservation.retry_after, error_message=f"Waiting: {reservation.reason}.")
     try:
@@ -222,48 +227,58 @@ def share_post(*, share_id: int, adapter: NetworkAdapter | None = None) -> PostO
     return _posted(share, post)
 
 
+def _past_duplicate_window(share: Share, adapter: NetworkAdapter) -> bool:
+    """For a network that cannot find posts: too late for its duplicate check to tell us
+    whether the ambiguous attempt landed (no window at all: always too late)."""
+    window = adapter.duplicate_window or timedelta(0)
+    return timezone.now() - share.ambiguous_at > window
+
+
 def _retry(share: Share, exc: NetworkError) -> PostOutcome:
     if share.attempts >= MAX_ATTEMPTS:
         return _fail(share, f"{exc} We tried {share.attempts} times; press Retry to try again.", "transient")
     retry_after = getattr(exc, "retry_after", None)
-    delay = max(retry_after or 0.0, backoff(share.attempts))
+    delay = backoff(share.attempts, base=RETRY_BASE, cap=RETRY_CAP, retry_after=retry_after)
     return _requeue(share, delay, error_message=f"Retrying: {exc}"[:500])
 
 
-def _ambiguous(share: Share, adapter, token, request: PostRequest) -> PostOutcome:
+def _ambiguous(share: Share, adapter: NetworkAdapter, token, request: PostRequest) -> PostOutcome:
     now = timezone.now()
     Share.objects.filter(pk=share.pk, ambiguous_at__isnull=True).update(ambiguous_at=now)
     share.ambiguous_at = share.ambiguous_at or now
-    if share.network == "x":
+    if adapter.can_find_posts:
         try:
-            found = _reconcile_x(share, adapter, token, request)
+            found = _find_post(share, adapter, token, request)
         except NetworkError:
             found = None
         if found:
             return _posted(share, found)
     if share.attempts >= MAX_ATTEMPTS:
         return _unconfirmed(share, "The network didn't answer, so we can't tell whether your post went out.")
-    # Post again soon: X duplicate detection / LinkedIn's 10-minute duplicate window protect us.
+    # Post again soon: the lookup before posting, or the duplicate window, protects us.
     return _requeue(share, 5 + random.uniform(0, 5), error_message="Checking with the network…")  # noqa: S311
 
 
-def _duplicate(share: Share, adapter, token, request: PostRequest, exc: RejectedError) -> PostOutcome:
+def _duplicate(
+    share: Share, adapter: NetworkAdapter, token, request: PostRequest, exc: RejectedError
+) -> PostOutcome:
     """The network already has this exact text. Our text carries the share's unique tracked
     link, so the earlier post can only be ours: after an ambiguous attempt it means that
     attempt landed. On a first attempt it should not happen, so we ask the employee."""
-    if share.network == "x":
+    name = adapter.display_name
+    if adapter.can_find_posts:
         try:
-            found = _reconcile_x(share, adapter, token, request)
+            found = _find_post(share, adapter, token, request)
         except NetworkError:
             found = None
         if found:
             return _posted(share, found)
-        return _unconfirmed(share, "X says this was already posted, but we couldn't find the post.")
+        return _unconfirmed(share, f"{name} says this was already posted, but we couldn't find the post.")
     if share.ambiguous_at:
         if exc.duplicate_of:
             return _posted(share, PublishedPost(remote_id=exc.duplicate_of, url=adapter.post_url(exc.duplicate_of)))
-        return _posted(share, None, note="Confirmed by LinkedIn's duplicate check.")
-    return _unconfirmed(share, "LinkedIn says you already posted this text. Please check your profile.")
+        return _posted(share, None, note=f"Confirmed by {name}'s duplicate check.")
+    return _unconfirmed(share, f"{name} says you already posted this text. Please check your profile.")
 
 
 def _alert_admins(share: Share, exc: ConfigError) -> None:

@@ -15,10 +15,8 @@ from advocacy.services.connections import (
     connect_finish,
     connect_start,
 )
-from networks.base import NetworkError
+from networks.base import NetworkError, display_name
 from networks.registry import NETWORKS
-
-NAMES = {"linkedin": "LinkedIn", "x": "X"}
 
 
 def _network(network: str) -> str:
@@ -30,7 +28,7 @@ def _network(network: str) -> str:
 @login_required
 def connections(request: HttpRequest) -> HttpResponse:
     accounts = accounts_for_user(request.user)
-    rows = [{"key": n, "name": NAMES[n], "account": accounts.get(n)} for n in NETWORKS]
+    rows = [{"key": n, "name": display_name(n), "account": accounts.get(n)} for n in NETWORKS]
     return render(request, "advocacy/connections.html", {"rows": rows})
 
 
@@ -46,7 +44,7 @@ def connect(request: HttpRequest, network: str) -> HttpResponse:
     try:
         url = connect_start(session=request.session, network=network)
     except (ConnectError, NetworkError) as exc:
-        messages.error(request, f"{NAMES[network]} can't be connected right now: {exc}")
+        messages.error(request, f"{display_name(network)} can't be connected right now: {exc}")
         return redirect("connections")
     return HttpResponseRedirect(url)
 
@@ -63,7 +61,7 @@ def connect_callback(request: HttpRequest, network: str) -> HttpResponse:
     who = result.account.handle or result.account.display_name
     messages.success(
         request,
-        f"{NAMES[network]} {'reconnected' if result.reconnected else 'connected'}"
+        f"{display_name(network)} {'reconnected' if result.reconnected else 'connected'}"
         f"{f' as {who}' if who else ''}. You can share now.",
     )
     return redirect(request.session.pop("chorus.after_connect", None) or "connections")
@@ -76,7 +74,7 @@ def disconnect(request: HttpRequest, network: str) -> HttpResponse:
     account = accounts_for_user(request.user).get(network)
     if account is not None:
         account_disconnect(account=account)
-        messages.success(request, f"{NAMES[network]} disconnected. Chorus no longer holds any token for it.")
+        messages.success(request, f"{display_name(network)} disconnected. Chorus no longer holds any token for it.")
     return redirect("connections")
 
 

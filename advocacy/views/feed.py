@@ -8,6 +8,7 @@ from django.shortcuts import render
 from advocacy.selectors import accounts_for_user, shared_networks_by_item
 from content.models import Campaign, ContentType, Topic
 from content.selectors import content_visible_to
+from networks import display_name
 
 PAGE_SIZE = 12
 
@@ -32,6 +33,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     shared = shared_networks_by_item(request.user, [i.pk for i in page.object_list])
     for item in page.object_list:
         item.shared_on = shared.get(item.pk, set())
+        item.shared_on_names = [display_name(n) for n in item.networks if n in item.shared_on]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "advocacy/feed.html", {

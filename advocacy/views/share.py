@@ -3,16 +3,18 @@
 import uuid
 import zoneinfo
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.models import User
 from advocacy.selectors import accounts_for_user, share_for_user, shares_for_user
 from advocacy.services.sharing import (
     ShareError,
@@ -22,12 +24,13 @@ from advocacy.services.sharing import (
     share_create,
     share_retry,
 )
-from content.models import ComplianceSettings
-from content.selectors import content_visible_to, share_text_variant
+from content.models import ComplianceSettings, ContentItem
+from content.selectors import content_visible_to, share_text_offered
 from content.text_rules import compose_share_text
+from networks import display_name
 
 
-def _visible_item(request: HttpRequest, item_id: int):
+def _visible_item(request: HttpRequest, item_id: int) -> ContentItem:
     item = content_visible_to(request.user).filter(pk=item_id).first()
     if item is None:
         raise Http404("This item is not available to you.")
@@ -46,59 +49,17 @@ def _parse_local(value: str, tz_name: str) -> datetime | None:
 @require_http_methods(["GET", "POST"])
 def share_dialog(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _visible_item(request, item_id)
-    user = request.user
-    accounts = accounts_for_user(user)
-    compliance = ComplianceSettings.load()
-    disclosure = item.disclosure or compliance.default_disclosure
-    link_example = f"{settings.SITE_URL}/r/XXXXXXXXXX" if item.url else ""
-    errors: dict[str, str] = {}
     posted = request.POST if request.method == "POST" else None
-
-    networks = []
-    for network in item.networks:
-        variants = [t for t in item.share_texts.all() if t.network == network]
-        offered = share_text_variant(item, network, user)
-        default_text = offered.text if offered else (item.summary or item.title)
-        text = default_text
-        if posted is not None and not item.text_locked and f"text_{network}" in posted:
-            text = posted.get(f"text_{network}", "")
-        account = accounts.get(network)
-        networks.append({
-            "key": network,
-            "name": "LinkedIn" if network == "linkedin" else "X",
-            "account": account,
-            "connected": bool(account and account.is_usable),
-            "text": text,
-            "variants": variants,
-            "checked": (network in posted.getlist("networks")) if posted is not None
-            else bool(account and account.is_usable),
-            "composed_example": compose_share_text(text, link_url=link_example or None, disclosure=disclosure),
-        })
-
+    disclosure = item.disclosure or ComplianceSettings.load().default_disclosure
+    link_example = f"{settings.SITE_URL}/r/XXXXXXXXXX" if item.url else ""
+    networks = _network_rows(
+        item=item, user=request.user, posted=posted, disclosure=disclosure, link_example=link_example
+    )
+    errors: dict[str, str] = {}
     if posted is not None:
-        when = None
-        if posted.get("when") == "later":
-            when = _parse_local(posted.get("scheduled_for", ""), user.timezone)
-            if when is None:
-                errors["schedule"] = "Choose a date and time for your scheduled share."
+        errors = _submit(request, item=item, posted=posted)
         if not errors:
-            texts = {} if item.text_locked else {
-                n["key"]: posted.get(f"text_{n['key']}", "") for n in networks if f"text_{n['key']}" in posted
-            }
-            try:
-                shares = share_create(user=user, item=item, request=ShareRequest(
-                    networks=posted.getlist("networks"), texts=texts,
-                    idempotency_key=posted.get("idempotency_key", ""), scheduled_for=when,
-                ))
-            except ShareError as exc:
-                errors[exc.network or "form"] = str(exc)
-            else:
-                names = " and ".join(s.get_network_display() for s in shares)
-                if when:
-                    messages.success(request, f"Scheduled for {timezone.localtime(when):%a %d %b, %H:%M} on {names}.")
-                else:
-                    messages.success(request, f"Sharing on {names}… you'll see it posted in a moment.")
-                return redirect("my_shares")
+            return redirect("my_shares")
 
     for n in networks:
         n["error"] = errors.get(n["key"], "")
@@ -112,6 +73,58 @@ def share_dialog(request: HttpRequest, item_id: int) -> HttpResponse:
         "when": posted.get("when", "now") if posted is not None else "now",
         "scheduled_for": posted.get("scheduled_for", "") if posted is not None else "",
     }, status=400 if errors else 200)
+
+
+def _network_rows(
+    *, item: ContentItem, user: User, posted: QueryDict | None, disclosure: str, link_example: str
+) -> list[dict[str, Any]]:
+    """One row per network the item may go to: the account, the text in the box (what the
+    employee typed, else what they are offered) and whether it is ticked."""
+    accounts = accounts_for_user(user)
+    rows = []
+    for network in item.networks:
+        account = accounts.get(network)
+        connected = bool(account and account.is_usable)
+        text = share_text_offered(item, network, user)
+        if posted is not None and not item.text_locked and f"text_{network}" in posted:
+            text = posted.get(f"text_{network}", "")
+        rows.append({
+            "key": network,
+            "name": display_name(network),
+            "account": account,
+            "connected": connected,
+            "text": text,
+            "variants": [t for t in item.share_texts.all() if t.network == network],
+            "checked": network in posted.getlist("networks") if posted is not None else connected,
+            "composed_example": compose_share_text(text, link_url=link_example or None, disclosure=disclosure),
+        })
+    return rows
+
+
+def _submit(request: HttpRequest, *, item: ContentItem, posted: QueryDict) -> dict[str, str]:
+    """Create the shares the form asks for and say so; else the errors, keyed by network
+    (or "schedule", "form")."""
+    when = None
+    if posted.get("when") == "later":
+        when = _parse_local(posted.get("scheduled_for", ""), request.user.timezone)
+        if when is None:
+            return {"schedule": "Choose a date and time for your scheduled share."}
+    texts = {} if item.text_locked else {
+        network: posted.get(f"text_{network}", "") for network in item.networks if f"text_{network}" in posted
+    }
+    try:
+        shares = share_create(user=request.user, item=item, request=ShareRequest(
+            networks=posted.getlist("networks"), texts=texts,
+            idempotency_key=posted.get("idempotency_key", ""), scheduled_for=when,
+        ))
+    except ShareError as exc:
+        return {exc.network or "form": str(exc)}
+    names = " and ".join(s.get_network_display() for s in shares)
+    if when:
+        messages.success(request, f"Scheduled for {timezone.localtime(when):%a %d %b, %H:%M} on {names}.")
+    else:
+        messages.success(request, f"Sharing on {names}… you'll see it posted in a moment.")
+    return {}
 
 
 @login_required

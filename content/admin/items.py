@@ -23,6 +23,7 @@ from content.models import (
     ContentItem,
     ContentStatus,
     ContentSuggestion,
+    Network,
     ShareText,
     SuggestionStatus,
 )
@@ -59,7 +60,7 @@ class NetworkFilter(admin.SimpleListFilter):
     parameter_name = "network"
 
     def lookups(self, request, model_admin):
-        return [("linkedin", "LinkedIn"), ("x", "X")]
+        return Network.choices
 
     def queryset(self, request, queryset):
         if self.value() == "linkedin":
@@ -159,7 +160,8 @@ class ContentItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="networks")
     def networks_col(self, obj: ContentItem) -> str:
-        return " · ".join(label for ok, label in ((obj.allow_linkedin, "in"), (obj.allow_x, "X")) if ok)
+        allowed = ((obj.allow_linkedin, Network.LINKEDIN), (obj.allow_x, Network.X))
+        return " · ".join(network.label for ok, network in allowed if ok)
 
     # ----- saving -----
     def save_model(self, request: HttpRequest, obj: ContentItem, form, change: bool) -> None:

@@ -1,15 +1,19 @@
 """Content items: what marketing asks employees to share."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import Team
+from networks import display_name
 
 
 class Network(models.TextChoices):
-    LINKEDIN = "linkedin", "LinkedIn"
-    X = "x", "X"
+    # Labels are the adapters' display names (networks is the one place they are written).
+    LINKEDIN = "linkedin", display_name("linkedin")
+    X = "x", display_name("x")
 
 
 class ContentStatus(models.TextChoices):
@@ -164,8 +168,6 @@ class ContentItem(models.Model):
 
     @property
     def domain(self) -> str:
-        from urllib.parse import urlsplit
-
         return (urlsplit(self.url).hostname or "").removeprefix("www.") if self.url else ""
 
 

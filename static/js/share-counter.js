@@ -319,7 +319,7 @@
     scope.querySelectorAll("textarea[data-counter-network]").forEach(bindTextarea);
   }
 
-  // --- data: identical copies of the tables at the end of content/text_rules.py -------
+  // --- data: identical copies of the tables at the end of networks/x_text.py -------
 
   const EXTENDED_PICTOGRAPHIC = [
     [0x00A9, 0x00A9], [0x00AE, 0x00AE], [0x203C, 0x203C], [0x2049, 0x2049], [0x2122, 0x2122], [0x2139, 0x2139],

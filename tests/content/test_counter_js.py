@@ -17,8 +17,9 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from content import text_rules, twitter_text
+from content import text_rules
 from content.text_rules import compose_share_text, linkedin_length, measure, x_weighted_length
+from networks import x_text as twitter_text
 from tests.content.test_text_rules import (
     EMOJI,
     FAMILY,
@@ -118,7 +119,7 @@ def test_x_length_agrees_on_random_code_points(page: Page) -> None:
 
 def test_url_detection_agrees(page: Page) -> None:
     texts = [text_rules._count_form(t) for t in realistic_strings(300, 300, divergent=True)]
-    python = [[t[a:b] for a, b in twitter_text._url_spans(t)] for t in texts]
+    python = [[t[a:b] for a, b in twitter_text.url_spans(t)] for t in texts]
     js = page.evaluate(
         "(texts) => texts.map((t) => ChorusText._urlSpans(t).map(([a, b]) => t.slice(a, b)))", texts
     )

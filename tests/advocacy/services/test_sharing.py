@@ -125,3 +125,56 @@ def test_scheduled_share_waits_and_can_be_cancelled(advocate, django_capture_on_
     assert share_cancel(user=advocate, share=shares[0])
     assert not share_cancel(user=UserFactory(), share=shares[1])  # not theirs
     assert Share.objects.get(pk=shares[0].pk).status == "cancelled"
+
+
+def test_x_price_counts_a_url_in_the_employees_own_text(advocate, settings, django_capture_on_commit_callbacks):
+    """X charges the with-URL price for any post that carries a URL, not only for items
+    with a link: the estimate (and so the monthly budget) must see the employee's URL."""
+    item = published_item(url="", texts=[("x", "Worth a read")])
+    with django_capture_on_commit_callbacks(execute=False):
+        [share] = create(advocate, item, networks=["x"], texts={"x": "Worth a read, see https://example.com/x"})
+    assert "https://example.com/x" in share.final_text and item.url == ""
+    assert share.cost_estimate == Decimal(str(settings.X_COST_POST_WITH_URL))
+    assert Share.objects.get(pk=share.pk).cost_estimate == Decimal(str(settings.X_COST_POST_WITH_URL))
+
+
+def test_x_price_without_any_url_is_the_plain_one(advocate, settings, django_capture_on_commit_callbacks):
+    item = published_item(url="", texts=[("x", "Worth a read")])
+    with django_capture_on_commit_callbacks(execute=False):
+        [share] = create(advocate, item, networks=["x"])
+    assert share.final_text == "Worth a read"
+    assert share.cost_estimate == Decimal(str(settings.X_COST_POST))
+
+
+def test_the_monthly_x_budget_counts_the_employees_url(advocate, settings, django_capture_on_commit_callbacks):
+    # Room for two plain posts but not for one post with a URL.
+    plain = Decimal(str(settings.X_COST_POST))
+    ProgrammeSettings.objects.update_or_create(pk=1, defaults={"x_monthly_budget": 2 * plain})
+    item = published_item(url="", texts=[("x", "Worth a read")])
+    with pytest.raises(ShareError, match="monthly X budget"):
+        create(advocate, item, networks=["x"], texts={"x": "see https://example.com/x"})
+    assert Share.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=False):
+        assert create(advocate, item, networks=["x"], idempotency_key="plain")
+
+
+def test_the_offered_text_is_the_same_in_the_dialog_the_api_and_the_share(advocate, client,
+                                                                           django_capture_on_commit_callbacks):
+    """One rule for the text offered to an employee (variant, else summary, else title)."""
+    from content.selectors import share_text_offered
+
+    item = published_item(summary="The summary", texts=[("x", "The X variant")])  # no LinkedIn variant
+    assert share_text_offered(item, "x", advocate) == "The X variant"
+    assert share_text_offered(item, "linkedin", advocate) == "The summary"
+    client.force_login(advocate)
+    dialog = client.get(reverse("share_dialog", args=[item.pk]))
+    assert {n["key"]: n["text"] for n in dialog.context["networks"]} == {
+        "linkedin": "The summary", "x": "The X variant",
+    }
+    [api_item] = [i for i in client.get(reverse("api_feed")).json()["results"] if i["id"] == item.pk]
+    assert api_item["suggested_text"] == {"linkedin": "The summary", "x": "The X variant"}
+    with django_capture_on_commit_callbacks(execute=False):
+        shares = create(advocate, item)
+    assert {s.network: (s.text, s.edited) for s in shares} == {
+        "linkedin": ("The summary", False), "x": ("The X variant", False),
+    }

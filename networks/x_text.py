@@ -1,8 +1,9 @@
-"""twitter-text v3 building blocks for ``content.text_rules``: emoji sequences and URL
-extraction (ported from twitter-text's extractUrlsWithIndices), with their data tables.
+"""X's text rules (twitter-text v3): emoji sequences and URL extraction (ported from
+twitter-text's extractUrlsWithIndices), with their data tables.
 
-Kept apart from the rules so that each module stays readable; the same tables are mirrored
-in ``static/js/share-counter.js`` (a test checks they are identical).
+X's own grammar, so it lives with X's adapter: ``content.text_rules`` weighs a post's
+length with it, and ``XAdapter.cost_of`` finds the URLs X bills for. The same tables are
+mirrored in ``static/js/share-counter.js`` (a test checks they are identical).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Characters twitter-text treats as invalid in a post (dropped before counting).
-_INVALID_CHARS = "\ufffe\ufeff\uffff"
+INVALID_CHARS = "\ufffe\ufeff\uffff"
 
 
 # --- emoji sequences -----------------------------------------------------------------------
 
 
 @functools.cache
-def _emoji_regex() -> re.Pattern[str]:
+def emoji_regex() -> re.Pattern[str]:
     """An emoji sequence (UTS #51 shape) starting at a position; see module docstring."""
     pictographic = "[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in _EXTENDED_PICTOGRAPHIC) + "]"
     element = f"{pictographic}(?:\ufe0f|[\U0001f3fb-\U0001f3ff]|[\U000e0020-\U000e007e]{{1,6}}\U000e007f)?"
@@ -60,7 +61,7 @@ def _url_grammar() -> _UrlGrammar:
         "\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
     )
     cyrillic = "\u0400-\u04ff"
-    dc = f"[^{punct}{spaces}{_INVALID_CHARS}{directional}]"
+    dc = f"[^{punct}{spaces}{INVALID_CHARS}{directional}]"
     # Labels are capped at 63 characters inside the pattern (twitter-text checks afterwards):
     # unbounded, a long run of CJK text followed by a "." costs quadratic time.
     subdomain = f"(?:(?:{dc}(?:[_\\-]|{dc}){{0,61}})?{dc}\\.)"
@@ -76,7 +77,7 @@ def _url_grammar() -> _UrlGrammar:
     path = f"(?:(?:{path_char}*(?:{parens}{path_char}*)*{path_end})|(?:@{path_char}+/))"
     query_char = "[a-z0-9!?*'@();:&=+$/%#\\[\\]\\-_.,~|]"
     query_end = "[a-z0-9\\-_&=#/]"
-    preceding = f"(?:[^a-z0-9@\uff20$#\uff03{_INVALID_CHARS}]|[{directional}]|^)"
+    preceding = f"(?:[^a-z0-9@\uff20$#\uff03{INVALID_CHARS}]|[{directional}]|^)"
     return _UrlGrammar(
         # groups: 1 preceding char, 2 url, 3 protocol, 4 domain, 5 path
         url=re.compile(
@@ -103,7 +104,7 @@ def _alternation(words: Iterable[str]) -> str:
     return f"(?:{'|'.join(branches)})"
 
 
-def _url_spans(text: str) -> list[tuple[int, int]]:
+def url_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of every URL X would shorten in ``text`` (already NFC)."""
     if "." not in text:
         return []
