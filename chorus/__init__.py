@@ -1,4 +1,4 @@
-"""Chorus project package and the sharing & engagement domain.
+"""The Chorus project package: settings, URLs, the Celery app, WSGI/ASGI and health.
 
 The Celery app is imported here so that ``@shared_task`` binds to it whenever
 Django starts (web, worker, beat, management commands).

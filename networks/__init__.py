@@ -1,30 +1,33 @@
 """The only code in Chorus that talks to LinkedIn and X.
 
-Callers use ``get_adapter(network)`` and get our own dataclasses back and our own error
-types out (see ``base``); nothing outside this package sees a provider's JSON. A network's
-name for people is ``display_name(network)``, written once on its adapter.
+Callers use ``get_adapter(network)`` and get our own dataclasses back (``types``) and our
+own error types out (``errors``); each network's adapter (``base.NetworkAdapter``) also
+carries its policy: display name, price, budgets, how an ambiguous post is reconciled.
+Nothing outside this package sees a provider's JSON. Import from here, not the modules.
 """
 
-from .base import (
+from .base import NetworkAdapter
+from .errors import (
     AmbiguousPostError,
     AuthError,
-    AuthorizationRequest,
     ConfigError,
-    NetworkAdapter,
-    NetworkConfig,
     NetworkError,
+    RejectedError,
+    TransientError,
+)
+from .registry import NETWORKS, get_adapter
+from .types import (
+    AuthorizationRequest,
+    NetworkConfig,
     PostBudget,
     PostMetrics,
     PostRequest,
     Profile,
     PublishedPost,
     RateLimit,
-    RejectedError,
     TokenSet,
-    TransientError,
     display_name,
 )
-from .registry import NETWORKS, get_adapter
 
 __all__ = [
     "NETWORKS",

@@ -26,17 +26,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-from .errors import (
-    AmbiguousPostError,
-    AuthError,
-    ConfigError,
-    NetworkError,
-    RejectedError,
-    TransientError,
-)
 from .types import (
     _DISPLAY_NAMES,
-    LOOPBACK_HOSTS,
     AuthorizationRequest,
     NetworkConfig,
     PostBudget,
@@ -46,37 +37,8 @@ from .types import (
     PublishedPost,
     RateLimit,
     TokenSet,
-    access_token_of,
-    check_url_allowed,
-    display_name,
-    is_loopback_http,
 )
 from .wire import Transport
-
-__all__ = [
-    "LOOPBACK_HOSTS",
-    "AmbiguousPostError",
-    "AuthError",
-    "AuthorizationRequest",
-    "ConfigError",
-    "NetworkAdapter",
-    "NetworkConfig",
-    "NetworkError",
-    "PostBudget",
-    "PostMetrics",
-    "PostRequest",
-    "Profile",
-    "PublishedPost",
-    "RateLimit",
-    "RejectedError",
-    "TokenSet",
-    "TransientError",
-    "access_token_of",
-    "check_url_allowed",
-    "display_name",
-    "is_loopback_http",
-]
-
 
 # --------------------------------------------------------------------------- interface
 

@@ -30,22 +30,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from .base import (
-    AmbiguousPostError,
-    AuthorizationRequest,
-    NetworkAdapter,
-    NetworkError,
-    PostBudget,
-    PostMetrics,
-    PostRequest,
-    Profile,
-    PublishedPost,
-    RejectedError,
-    TokenSet,
-    TransientError,
-    access_token_of,
-    check_url_allowed,
-)
+from .base import NetworkAdapter
+from .errors import AmbiguousPostError, NetworkError, RejectedError, TransientError
 from .linkedin_errors import linkedin_error
 from .linkedin_text import MAX_COMMENTARY, escape_little_text
 from .oauth import (
@@ -57,6 +43,17 @@ from .oauth import (
     require_credentials,
     run_token_call,
     token_set,
+)
+from .types import (
+    AuthorizationRequest,
+    PostBudget,
+    PostMetrics,
+    PostRequest,
+    Profile,
+    PublishedPost,
+    TokenSet,
+    access_token_of,
+    check_url_allowed,
 )
 from .wire import oauthlib_transport, utcnow
 

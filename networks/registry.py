@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .base import NetworkAdapter, NetworkConfig
+from .base import NetworkAdapter
 from .linkedin import LinkedInAdapter
+from .types import NetworkConfig
 from .x import XAdapter
 
 NETWORKS: tuple[str, ...] = ("linkedin", "x")

@@ -33,20 +33,8 @@ import requests
 from oauthlib.oauth2 import WebApplicationClient
 from requests.auth import HTTPBasicAuth
 
-from .base import (
-    AmbiguousPostError,
-    AuthorizationRequest,
-    ConfigError,
-    NetworkAdapter,
-    PostBudget,
-    PostMetrics,
-    PostRequest,
-    Profile,
-    PublishedPost,
-    TokenSet,
-    TransientError,
-    access_token_of,
-)
+from .base import NetworkAdapter
+from .errors import AmbiguousPostError, ConfigError, TransientError
 from .oauth import (
     check_revoke_response,
     make_session,
@@ -54,6 +42,16 @@ from .oauth import (
     require_credentials,
     run_token_call,
     token_set,
+)
+from .types import (
+    AuthorizationRequest,
+    PostBudget,
+    PostMetrics,
+    PostRequest,
+    Profile,
+    PublishedPost,
+    TokenSet,
+    access_token_of,
 )
 from .wire import (
     oauthlib_transport,

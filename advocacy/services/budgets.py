@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.redis import get_redis
-from networks.base import PostBudget
+from networks import PostBudget
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from advocacy.models import AccountStatus, SocialAccount
-from networks.base import (
+from networks import (
     AuthError,
     ConfigError,
     NetworkError,

@@ -51,7 +51,7 @@ from advocacy.services.budgets import budget_release, budget_reserve
 from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect
 from core.queueing import enqueue
 from core.retry import backoff
-from networks.base import (
+from networks import (
     AmbiguousPostError,
     AuthError,
     ConfigError,

@@ -22,7 +22,7 @@ from django.utils import timezone
 from advocacy import signals
 from advocacy.models import AccountStatus, SocialAccount
 from core.redis import get_redis
-from networks.base import AuthError, TokenSet
+from networks import AuthError, TokenSet
 from networks.registry import get_adapter
 
 logger = logging.getLogger(__name__)

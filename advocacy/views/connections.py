@@ -15,7 +15,7 @@ from advocacy.services.connections import (
     connect_finish,
     connect_start,
 )
-from networks.base import NetworkError, display_name
+from networks import NetworkError, display_name
 from networks.registry import NETWORKS
 
 

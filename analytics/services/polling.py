@@ -40,7 +40,7 @@ from analytics.periods import next_utc_midnight, utc_day
 from analytics.services.rollups import poll_schedule, share_days_rebuild
 from core.redis import get_redis
 from core.retry import backoff
-from networks.base import (
+from networks import (
     AuthError,
     ConfigError,
     NetworkAdapter,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import responses
 
-from networks.base import NetworkConfig
+from networks import NetworkConfig
 from networks.linkedin import LinkedInAdapter
 from networks.x import XAdapter
 

@@ -17,8 +17,7 @@ import requests
 from django.conf import settings
 from django.test import override_settings
 
-from networks import get_adapter
-from networks.base import (
+from networks import (
     AmbiguousPostError,
     AuthError,
     ConfigError,
@@ -28,6 +27,7 @@ from networks.base import (
     RejectedError,
     TokenSet,
     TransientError,
+    get_adapter,
 )
 from networks.linkedin_text import escape_little_text
 from sandbox import SandboxServer

@@ -10,7 +10,7 @@ import pytest
 import responses
 from freezegun import freeze_time
 
-from networks.base import (
+from networks import (
     AuthError,
     ConfigError,
     NetworkError,

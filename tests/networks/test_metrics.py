@@ -7,7 +7,7 @@ import pytest
 import requests
 import responses
 
-from networks.base import ConfigError, TokenSet, TransientError
+from networks import ConfigError, TokenSet, TransientError
 from networks.linkedin import LinkedInAdapter
 from networks.x import XAdapter
 

@@ -11,7 +11,7 @@ import requests
 import responses
 from freezegun import freeze_time
 
-from networks.base import AuthError, ConfigError, TokenSet, TransientError
+from networks import AuthError, ConfigError, TokenSet, TransientError
 from networks.linkedin import LinkedInAdapter
 from networks.x import XAdapter
 

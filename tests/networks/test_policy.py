@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
-from networks import NETWORKS, display_name, get_adapter
-from networks.base import NetworkConfig, PostBudget, PostRequest
+from networks import NETWORKS, NetworkConfig, PostBudget, PostRequest, display_name, get_adapter
 from networks.linkedin import LinkedInAdapter
 from networks.x import XAdapter
 

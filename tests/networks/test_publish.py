@@ -12,8 +12,7 @@ import responses
 from django.conf import settings
 from django.test import override_settings
 
-from networks import NETWORKS, get_adapter
-from networks.base import NetworkConfig, PostRequest, RejectedError
+from networks import NETWORKS, NetworkConfig, PostRequest, RejectedError, get_adapter
 from networks.linkedin import LinkedInAdapter
 from networks.x import XAdapter
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from networks.base import AuthError, ConfigError, PostRequest
+from networks import AuthError, ConfigError, PostRequest
 
 from .conftest import realdata
 

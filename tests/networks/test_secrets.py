@@ -9,7 +9,7 @@ import pytest
 import requests
 import responses
 
-from networks.base import (
+from networks import (
     AuthorizationRequest,
     NetworkError,
     PostRequest,

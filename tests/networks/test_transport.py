@@ -11,7 +11,7 @@ import pytest
 import requests
 import responses
 
-from networks.base import (
+from networks import (
     AmbiguousPostError,
     ConfigError,
     NetworkConfig,

@@ -7,7 +7,7 @@ import pytest
 
 from advocacy.services.budgets import budget_release, budget_reserve
 from core.redis import get_redis
-from networks.base import PostBudget
+from networks import PostBudget
 from networks.linkedin import LinkedInAdapter
 from networks.x import XAdapter
 from tests.networks.conftest import linkedin_config, x_config

@@ -15,7 +15,7 @@ from advocacy.services.tokens import (
     accounts_refresh_due,
     accounts_warn_expiring,
 )
-from networks.base import AuthError
+from networks import AuthError
 from notifications.models import Notification
 from tests.factories import SocialAccountFactory, UserFactory
 from tests.support import connect_account

@@ -13,7 +13,7 @@ from advocacy.services.tokens import account_access_token
 from analytics.models import ApiUsage, EngagementSnapshot, ShareDay, ShareMetrics
 from analytics.services.polling import engagement_poll_due, next_after
 from analytics.services.rollups import rollup_run
-from networks.base import PostMetrics, PostRequest, TransientError
+from networks import PostMetrics, PostRequest, TransientError
 from networks.registry import get_adapter
 from tests.analytics.conftest import posted_share
 from tests.factories import SocialAccountFactory, UserFactory
