@@ -1,22 +1,9 @@
-"""The contract between Chorus and a social network: ``NetworkAdapter``, with our own
-dataclasses (``types``) and error types (``errors``), re-exported here.
+"""The contract between Chorus and a social network: ``NetworkAdapter``.
 
-Nothing outside ``networks`` ever sees a ``requests`` response, an oauthlib token
-dict or a provider's JSON. Callers get the dataclasses below and one of five error types,
-each of which tells them what to do next (Sentry's identity providers and Saleor's
-payment gateways work the same way):
-
-==========================  =================================================================
-``TransientError``          try again later, after ``retry_after`` seconds when known
-``AmbiguousPostError``      a post *may* exist: reconcile (``can_find_posts``/``duplicate_window``)
-``AuthError``               the employee must reconnect the account
-``RejectedError``           the provider refuses this request; retrying will not help
-``ConfigError``             Chorus's own setup is wrong (credentials, API version): alert admins
-==========================  =================================================================
-
-Messages (``str(error)``) are plain sentences an employee can read. They never contain
-tokens or secrets; the provider's own words, redacted, are on ``provider_message`` for
-logs and admins.
+Nothing outside ``networks`` ever sees a ``requests`` response, an oauthlib token dict or
+a provider's JSON. Adapters return our own dataclasses (``networks.types``) and raise one
+of five error types (``networks.errors``), each of which tells the caller what to do next
+(Sentry's identity providers and Saleor's payment gateways work the same way).
 """
 
 from __future__ import annotations
