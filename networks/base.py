@@ -74,6 +74,11 @@ class NetworkAdapter(abc.ABC):
         self.daily_limits: dict[str, RateLimit] = {}
         # Ids fetch_metrics could not get, with the provider's reason (deleted, protected…).
         self.unavailable: dict[str, str] = {}
+        # After fetch_metrics: the metrics the provider refused to this token (403, the
+        # permission was not granted), and how many HTTP calls it really made (budgets are
+        # charged per call made, never per call planned).
+        self.denied_metrics: set[str] = set()
+        self.metrics_calls: int = 0
 
     @property
     @abc.abstractmethod
@@ -100,7 +105,7 @@ class NetworkAdapter(abc.ABC):
     def publish(self, *, token: TokenSet | str, post: PostRequest) -> PublishedPost: ...
 
     @abc.abstractmethod
-    def find_recent_post(
+    def find_recent_posts(
         self,
         *,
         token: TokenSet | str,
@@ -109,8 +114,16 @@ class NetworkAdapter(abc.ABC):
         link_url: str | None,
         since: datetime,
         author_handle: str = "",
-    ) -> PublishedPost | None:
-        """After an ``AmbiguousPostError``: the post, if it landed, else ``None``.
+    ) -> list[PublishedPost]:
+        """After an ``AmbiguousPostError`` or a duplicate answer: the author's posts since
+        ``since`` that may be this one, oldest first, each with ``created_at``.
+
+        With ``link_url`` (the share's tracked link) a post matches only if it carries that
+        link, read from the provider's expanded/unwound URLs, never from the shortened text.
+        Without one (a text-only share) a post matches if its text is identical (after the
+        provider's own rewriting: t.co links, HTML entities). Deciding which candidate, if
+        any, belongs to the share (one post per share) is the caller's business.
+        ``[]`` when the network cannot list posts (``can_find_posts`` is False).
         ``author_handle`` builds the URL when the provider's answer does not name the author."""
 
     @abc.abstractmethod

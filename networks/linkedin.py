@@ -302,7 +302,7 @@ class LinkedInAdapter(NetworkAdapter):
             logger.warning("LinkedIn thumbnail upload failed, posting without a thumbnail: %s", exc)
             return None
 
-    def find_recent_post(
+    def find_recent_posts(
         self,
         *,
         token: TokenSet | str,
@@ -311,9 +311,9 @@ class LinkedInAdapter(NetworkAdapter):
         link_url: str | None,
         since: datetime,
         author_handle: str = "",
-    ) -> PublishedPost | None:
-        """Always ``None``: see the module docstring (the 422 duplicate reconciles)."""
-        return None
+    ) -> list[PublishedPost]:
+        """Always ``[]``: see the module docstring (the 422 duplicate reconciles)."""
+        return []
 
     def fetch_metrics(
         self, *, remote_ids: list[str], token: TokenSet | str | None = None

@@ -185,8 +185,12 @@ class PostRequest:
 
 @dataclass(frozen=True)
 class PublishedPost:
+    """A post on the network. ``created_at`` is the network's own time when it says (a
+    lookup does; a publish answer may not)."""
+
     remote_id: str
     url: str
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,7 @@ class XAdapter(NetworkAdapter):
             ) from None
         return PublishedPost(remote_id=remote_id, url=self.post_url(remote_id, post.author_handle))
 
-    def find_recent_post(
+    def find_recent_posts(
         self,
         *,
         token: TokenSet | str,
@@ -270,11 +270,13 @@ class XAdapter(NetworkAdapter):
         link_url: str | None,
         since: datetime,
         author_handle: str = "",
-    ) -> PublishedPost | None:
-        """The author's newest post since ``since`` whose text (URLs aside) or link matches.
+    ) -> list[PublishedPost]:
+        """The author's posts since ``since`` that may be this one, oldest first (see
+        ``NetworkAdapter.find_recent_posts``).
 
-        ``text`` is what ``publish`` sent (``compose_text``) or the caller's original text:
-        links are stripped before comparing either way.
+        With ``link_url``: only posts whose ``entities.urls`` expand or unwind to it (the
+        text shows a t.co link, which says nothing). Without: posts whose text is the same
+        once X's rewriting (t.co links, HTML entities) is undone.
         """
         start = since - timedelta(minutes=2)  # clock skew between us and X
         data = self._get(
@@ -292,18 +294,22 @@ class XAdapter(NetworkAdapter):
         usernames = {u.get("id"): u.get("username", "") for u in (data.get("includes") or {}).get("users", [])}
         wanted_text = normalise_text(text)
         wanted_link = normalise_url(link_url) if link_url else None
+        found = []
         for tweet in data.get("data") or []:
-            links = {
-                normalise_url(u.get(key) or "")
-                for u in (tweet.get("entities") or {}).get("urls", [])
-                for key in ("expanded_url", "unwound_url")
-            }
-            text_matches = bool(wanted_text) and normalise_text(tweet.get("text", "")) == wanted_text
-            if text_matches or (wanted_link and wanted_link in links):
+            if wanted_link:
+                links = {
+                    normalise_url(u.get(key) or "")
+                    for u in (tweet.get("entities") or {}).get("urls", [])
+                    for key in ("expanded_url", "unwound_url")
+                }
+                matches = wanted_link in links
+            else:
+                matches = bool(wanted_text) and normalise_text(tweet.get("text", "")) == wanted_text
+            if matches:
                 remote_id = str(tweet["id"])
                 handle = usernames.get(tweet.get("author_id")) or author_handle
-                return PublishedPost(remote_id, self.post_url(remote_id, handle))
-        return None
+                found.append(PublishedPost(remote_id, self.post_url(remote_id, handle), _parse_time(tweet.get("created_at"))))
+        return sorted(found, key=lambda post: (post.created_at is None, post.created_at or since))
 
     def fetch_metrics(
         self, *, remote_ids: list[str], token: TokenSet | str | None = None
@@ -366,3 +372,13 @@ class XAdapter(NetworkAdapter):
         # X's own URL grammar (bare domains like example.com included), as X counts them.
         has_url = bool(post.link_url) or bool(url_spans(post.text))
         return self.config.cost_post_with_url if has_url else self.config.cost_post
+
+
+def _parse_time(value: object) -> datetime | None:
+    """X's ``created_at`` ("2026-03-04T12:00:01.000Z"), or None when absent or malformed."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

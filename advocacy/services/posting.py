@@ -159,10 +159,16 @@ def _image_type(name: str) -> str:
 def _find_post(share: Share, adapter: NetworkAdapter, token, request: PostRequest) -> PublishedPost | None:
     """The post of an earlier attempt, if it landed (only for ``adapter.can_find_posts``)."""
     since = (share.ambiguous_at or share.posting_started_at or timezone.now()) - timedelta(minutes=5)
-    return adapter.find_recent_post(
+    candidates = adapter.find_recent_posts(
         token=token, author_id=share.account.remote_id, text=share.final_text,
         link_url=request.link_url, since=since, author_handle=share.account.handle,
     )
+    # A remote post belongs to one share: never adopt one another share already records.
+    taken = set(
+        Share.objects.filter(network=share.network, remote_id__in=[c.remote_id for c in candidates])
+        .exclude(pk=share.pk).values_list("remote_id", flat=True)
+    )
+    return next((c for c in candidates if c.remote_id not in taken), None)
 
 
 def share_post(*, share_id: int, adapter: NetworkAdapter | None = None) -> PostOutcome | None:

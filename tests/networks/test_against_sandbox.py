@@ -228,7 +228,7 @@ def test_x_post_accepted_then_connection_dropped_is_found_not_reposted(sandbox, 
     with pytest.raises(AmbiguousPostError) as caught:
         x.publish(token=tokens, post=post)
 
-    found = x.find_recent_post(
+    found = x.find_recent_posts(
         token=tokens,
         author_id=me.remote_id,
         text=post.text,
@@ -236,7 +236,8 @@ def test_x_post_accepted_then_connection_dropped_is_found_not_reposted(sandbox, 
         since=caught.value.sent_at,
         author_handle=me.handle,
     )
-    assert found is not None
+    assert len(found) == 1
+    [found] = found
     assert [p.id for p in sandbox.state.posts("x")] == [found.remote_id]
     assert found.url == f"{sandbox.url}/x/{me.handle}/status/{found.remote_id}"
 
@@ -262,7 +263,7 @@ def test_linkedin_post_accepted_then_dropped_reconciles_through_the_duplicate(sa
 
     with pytest.raises(AmbiguousPostError):
         linkedin.publish(token=tokens, post=post)
-    assert linkedin.find_recent_post(token=tokens, author_id=me.remote_id, text=post.text, link_url=None, since=datetime.now(UTC)) is None
+    assert linkedin.find_recent_posts(token=tokens, author_id=me.remote_id, text=post.text, link_url=None, since=datetime.now(UTC)) == []
     with pytest.raises(RejectedError) as caught:
         linkedin.publish(token=tokens, post=post)
 

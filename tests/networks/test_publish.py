@@ -104,7 +104,7 @@ def test_linkedin_refuses_text_over_3000_characters_without_calling(mocked, link
 
 def test_linkedin_find_recent_post_is_none_without_calling(mocked, linkedin):
     since = datetime(2026, 1, 1, tzinfo=UTC)
-    assert linkedin.find_recent_post(token="t", author_id="abc", text="x", link_url=None, since=since) is None
+    assert linkedin.find_recent_posts(token="t", author_id="abc", text="x", link_url=None, since=since) == []
     assert len(mocked.calls) == 0
 
 
@@ -163,9 +163,10 @@ TIMELINE = {
 def test_x_find_recent_post_matches(mocked, x, text, link):
     mocked.add(responses.GET, "https://api.twitter.com/2/users/7/tweets", json=TIMELINE)
 
-    found = x.find_recent_post(token="user-token", author_id="7", text=text, link_url=link, since=datetime(2026, 3, 4, 12, 0, tzinfo=UTC))
+    found = x.find_recent_posts(token="user-token", author_id="7", text=text, link_url=link, since=datetime(2026, 3, 4, 12, 0, tzinfo=UTC))
 
-    assert found is not None
+    assert len(found) == 1
+    [found] = found
     assert (found.remote_id, found.url) == ("20", "https://x.com/emma/status/20")
     params = parse_qs(urlsplit(mocked.calls[0].request.url).query)
     assert params["start_time"] == ["2026-03-04T11:58:00Z"]
@@ -176,7 +177,7 @@ def test_x_find_recent_post_matches(mocked, x, text, link):
 def test_x_find_recent_post_none_when_nothing_matches(mocked, x):
     mocked.add(responses.GET, "https://api.twitter.com/2/users/7/tweets", json={"meta": {"result_count": 0}})
 
-    assert x.find_recent_post(token="t", author_id="7", text="hello", link_url=None, since=datetime.now(UTC)) is None
+    assert x.find_recent_posts(token="t", author_id="7", text="hello", link_url=None, since=datetime.now(UTC)) == []
 
 
 # --------------------------------------------------------------------------- registry

@@ -86,11 +86,11 @@ def test_x_find_recent_post_matches_recorded_tweet_despite_tco_links(mocked, x):
         "https://t.co/g7v3aeIbtQ", "https://developer.twitter.com/en/docs/twitter-api/early-access"
     )
 
-    found = x.find_recent_post(
+    found = x.find_recent_posts(
         token="user-token", author_id="783214", text=original, link_url=None, since=datetime(2022, 10, 7, tzinfo=UTC)
     )
 
-    assert found is not None and found.remote_id == "1293595870563381249"
+    assert [post.remote_id for post in found] == ["1293595870563381249"]
     query = parse_qs(urlsplit(mocked.calls[0].request.url).query)
     assert query["start_time"] == ["2022-10-06T23:58:00Z"]
 
