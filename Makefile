@@ -59,4 +59,4 @@ migration-check: deps-dev
 	$(BIN)/python .ci/migration-check
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3* var/redis var/mail var/celerybeat-schedule* .pytest_cache .ruff_cache
+	rm -rf $(VENV) var/*.sqlite3* var/sandbox-state.json* var/redis var/mail var/celerybeat-schedule* .pytest_cache .ruff_cache

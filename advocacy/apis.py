@@ -69,6 +69,10 @@ class ShareCreateSerializer(serializers.Serializer):
     texts = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=10000), required=False)
     idempotency_key = serializers.CharField(max_length=64)
     scheduled_for = serializers.CharField(required=False, allow_blank=True)
+    # Networks to share to even though this person shared the item there recently.
+    share_again = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(NETWORKS)), required=False, default=list
+    )
 
     def validate_scheduled_for(self, value: str) -> datetime | None:
         if not value:
@@ -123,10 +127,14 @@ def shares(request: Request) -> Response:
         created = share_create(user=request.user, item=item, request=ShareRequest(
             networks=data["networks"], texts=data.get("texts") or {},
             idempotency_key=data["idempotency_key"], scheduled_for=data.get("scheduled_for"),
+            share_again=set(data["share_again"]),
         ))
     except ShareError as exc:
-        return _error("share_refused", str(exc), status.HTTP_400_BAD_REQUEST, exc.network or None)
-    return Response(ShareSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+        # "already_shared": shared to that network recently; send it in share_again to post again.
+        return _error(exc.code, str(exc), status.HTTP_400_BAD_REQUEST, exc.network or None)
+    # The same idempotency key again answers with the shares it made (nothing new is posted).
+    headers = {"Idempotent-Replayed": "true"} if created.replayed else None
+    return Response(ShareSerializer(created, many=True).data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 @api_view(["GET"])

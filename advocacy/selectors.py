@@ -1,9 +1,23 @@
 """Reads of the advocacy domain that depend on who is asking."""
 
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from advocacy.models import Share, SocialAccount
+from advocacy.models.shares import ShareStatus
+
+# What counts as "you shared this" everywhere (the feed's ✓ pills, the share dialog's
+# warning, the server's "share again" rule): everything but failed and cancelled.
+SHARED_STATUSES = (
+    ShareStatus.SCHEDULED, ShareStatus.QUEUED, ShareStatus.POSTING, ShareStatus.POSTED, ShareStatus.UNCONFIRMED,
+)
+# Still to go out (or going out now): counts as recent whatever its age.
+PENDING_STATUSES = (ShareStatus.SCHEDULED, ShareStatus.QUEUED, ShareStatus.POSTING)
+# A second share of the same item to the same network within this window needs "share again".
+RECENT_SHARE_WINDOW = timedelta(hours=24)
 
 
 def shares_for_user(user: User) -> QuerySet[Share]:
@@ -21,9 +35,32 @@ def accounts_for_user(user: User) -> dict[str, SocialAccount]:
 def shared_networks_by_item(user: User, item_ids: list[int]) -> dict[int, set[str]]:
     """Which networks ``user`` shared (or is sharing) each item to — one query."""
     out: dict[int, set[str]] = {}
-    rows = Share.objects.filter(user=user, item_id__in=item_ids).exclude(
-        status__in=["failed", "cancelled"]
-    ).values_list("item_id", "network")
+    rows = Share.objects.filter(user=user, item_id__in=item_ids, status__in=SHARED_STATUSES).values_list(
+        "item_id", "network"
+    )
     for item_id, network in rows:
         out.setdefault(item_id, set()).add(network)
+    return out
+
+
+def recent_shares_by_network(
+    user: User, item_id: int, *, networks: list[str] | None = None, now: datetime | None = None
+) -> dict[str, Share]:
+    """``user``'s latest recent share of the item on each network — one query.
+
+    Recent: scheduled, queued or posting (whenever made: it is still to go out), or posted
+    (or awaiting the employee's confirmation) within the last 24 hours. Sharing the item to
+    that network again needs the employee's explicit "share again".
+    """
+    cutoff = (now or timezone.now()) - RECENT_SHARE_WINDOW
+    shares = Share.objects.filter(user=user, item_id=item_id).filter(
+        Q(status__in=PENDING_STATUSES)
+        | Q(status__in=[ShareStatus.POSTED, ShareStatus.UNCONFIRMED], created_at__gte=cutoff)
+        | Q(status=ShareStatus.POSTED, posted_at__gte=cutoff)
+    )
+    if networks is not None:
+        shares = shares.filter(network__in=networks)
+    out: dict[str, Share] = {}
+    for share in shares.order_by("-created_at", "-pk"):
+        out.setdefault(share.network, share)
     return out

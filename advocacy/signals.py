@@ -7,11 +7,15 @@ that records the event has been written, so a listener sees the new state.
 - ``share_failed(share, reason)``: a share ended *failed*; ``reason`` is for the employee.
 - ``share_unconfirmed(share, reason)``: a share may or may not be on the network and the
   employee is asked to check.
-- ``account_needs_reconnect(account, reason)``: sent once when a connection turns
-  *needs reconnecting* (not again while it stays so).
+- ``account_needs_reconnect(account, reason, expired)``: sent once when a connection turns
+  *needs reconnecting* (not again while it stays so). ``expired`` is True when it simply
+  ran out, having no refresh token (rather than being refused or revoked).
 - ``account_expiring(account, days_left, threshold)``: a connection without a refresh
-  token expires soon; ``threshold`` ("7d", "1d") makes the warning once per threshold. A
-  listener returns True when it actually warned (so the sweep can count warnings).
+  token expires soon; ``threshold`` makes the warning once per threshold: "7d", "1d" for
+  long-lived tokens (LinkedIn's 60 days), "once" for a token that lives a day or less
+  from the start (X without ``offline.access``: two hours), sent as soon as it is known
+  (at connect time). ``account.expires_at`` is the real expiry. A listener returns True
+  when it actually warned (so the sweep can count warnings).
 """
 
 from django.dispatch import Signal

@@ -1,12 +1,16 @@
 """Celery tasks of the advocacy domain. Tasks take ids and call services; each says why
 running it twice is harmless. Services enqueue them by name (``core.queueing``)."""
 
+import logging
+
 from celery import shared_task
 
 from advocacy.heartbeat import HEARTBEAT_TASK, heartbeat_record
 from advocacy.services.posting import share_post, shares_dispatch_due, shares_sweep_stale
 from advocacy.services.tokens import accounts_refresh_due, accounts_warn_expiring
 from core.queueing import send
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name=HEARTBEAT_TASK, ignore_result=True)
@@ -15,15 +19,21 @@ def heartbeat() -> None:
     heartbeat_record("worker")
 
 
-@shared_task(name="advocacy.share_post", acks_late=True, ignore_result=True)
-def post_share(share_id: int) -> str | None:
+@shared_task(name="advocacy.share_post", bind=True, acks_late=True, ignore_result=True)
+def post_share(self, share_id: int) -> str | None:
     """Post one share. Twice is harmless: only the run that moves the row from *queued*
-    to *posting* posts (see ``advocacy.services.posting``)."""
+    to *posting* posts (see ``advocacy.services.posting``). A share that must wait (a
+    retry, a full budget, its network's circuit breaker) is sent again with a countdown;
+    if the broker refuses that, the row says when it is due and the stale sweep sends it."""
     outcome = share_post(share_id=share_id)
     if outcome is None:
         return None
-    if outcome.retry_in is not None:
-        send("advocacy.share_post", share_id, countdown=outcome.retry_in)
+    if outcome.retry_in is not None and not self.request.is_eager:
+        # (Run eagerly, a countdown would be ignored: the sweep sends it when it is due.)
+        try:
+            send("advocacy.share_post", share_id, countdown=outcome.retry_in)
+        except Exception as exc:  # broker down: shares_sweep_stale dispatches it later
+            logger.warning("could not schedule share %s again (%s); the sweep will", share_id, exc)
     return outcome.status
 
 
@@ -36,20 +46,22 @@ def dispatch_due_shares() -> int:
 
 @shared_task(name="advocacy.shares_sweep_stale", ignore_result=True)
 def sweep_stale_shares() -> dict:
-    """Every two minutes: re-dispatch shares the broker lost and reconcile shares whose
-    worker died mid-post. Re-dispatching is harmless (the claim is a conditional UPDATE)."""
+    """Every two minutes: re-dispatch shares the broker lost (not those merely waiting for
+    a retry or an open circuit breaker) and reconcile shares whose worker died mid-post.
+    Re-dispatching is harmless (the claim is a conditional UPDATE)."""
     return shares_sweep_stale()
 
 
 @shared_task(name="advocacy.tokens_refresh_due", ignore_result=True)
 def refresh_due_tokens() -> int:
-    """Every 10 minutes: refresh X tokens about to expire. Refreshing is done under a lock
-    and re-checks expiry after taking it, so concurrent runs refresh once."""
+    """Every 10 minutes: refresh tokens about to expire (X 15 minutes ahead, LinkedIn refresh
+    tokens days ahead). Refreshing is done under a lock and re-checks expiry after taking it,
+    so concurrent runs refresh once."""
     return accounts_refresh_due()
 
 
 @shared_task(name="advocacy.tokens_warn_expiring", ignore_result=True)
 def warn_expiring_tokens() -> int:
-    """Hourly: warn employees whose LinkedIn connection expires in 7 days / 1 day. Each
+    """Hourly: warn employees whose connection cannot renew itself and expires soon. Each
     warning has a dedupe key, so repeated runs warn once per threshold."""
     return accounts_warn_expiring()

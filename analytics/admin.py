@@ -11,6 +11,7 @@ from analytics.models import (
     ApiUsage,
     EmvRate,
     EnrolmentSnapshot,
+    MetricsDenial,
     PointsEntry,
     PointsRule,
     ShareMetrics,
@@ -105,3 +106,14 @@ class EnrolmentSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("day", "team", "employees", "invited", "enrolled", "connected")
     list_filter = ("team",)
     date_hierarchy = "day"
+
+
+@admin.register(MetricsDenial)
+class MetricsDenialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Metrics a network refused to an account; polling skips them until its scopes change.
+    Deleting a row makes polling ask again."""
+
+    read_only_may_delete = True
+    list_display = ("account", "metrics", "scopes", "denied_at")
+    list_select_related = ("account__user",)
+    search_fields = ("account__user__email", "metrics")

@@ -34,6 +34,7 @@ from analytics.services.enrolment import enrolment_snapshot, headcounts
 from analytics.services.rollups import posted_cursor_to_end, share_days_rebuild_all
 from content.models import ContentItem, ShareText
 from demo.content import demo_site_url
+from sandbox.presets import preset_connection
 
 KEY_PREFIX = "demo-activity-"
 # The demo logins connect for real through the sandbox, so they get no fake connections.
@@ -114,7 +115,7 @@ def _spread_publication(items: list[ContentItem], now: datetime, days: int) -> N
 
 
 def _connect(rng: random.Random, people: list[User], now: datetime) -> list[SocialAccount]:
-    """Fake connections for the employees nobody logs in as (never used to post)."""
+    """Sandbox connections for the employees nobody logs in as (they can post on the sandbox)."""
     existing = {(a.user_id, a.network) for a in SocialAccount.objects.filter(user__in=people)}
     created = []
     others = [p for p in people if p.email not in LOGIN_EMAILS]
@@ -127,13 +128,20 @@ def _connect(rng: random.Random, people: list[User], now: datetime) -> list[Soci
                 status, expires = AccountStatus.EXPIRING, now + timedelta(days=rng.randint(2, 6))
             if network == "x" and index == 5:
                 status = AccountStatus.NEEDS_RECONNECT
+            scopes = (
+                "openid profile email w_member_social" + (" r_member_postAnalytics" if index % 2 else "")
+                if network == "linkedin" else "tweet.read tweet.write users.read offline.access"
+            )
+            # Tokens the sandbox networks accept on any start, so these people can really post.
+            preset = preset_connection(network, person.full_name, scopes=scopes.split(),
+                                       expires_at=expires.timestamp())
             created.append(SocialAccount(
-                user=person, network=network, remote_id=f"demo{person.pk}{network}",
-                handle=person.email.split("@")[0].replace(".", "_")[:15], display_name=person.full_name,
+                user=person, network=network, remote_id=preset["remote_id"],
+                handle=preset["handle"] or person.email.split("@")[0].replace(".", "_")[:15],
+                display_name=person.full_name,
                 audience_size=rng.randint(250, 3500) if network == "linkedin" else rng.randint(80, 6000),
-                scopes=("openid profile email w_member_social" + (" r_member_postAnalytics" if index % 2 else ""))
-                if network == "linkedin" else "tweet.read tweet.write users.read offline.access",
-                access_token=f"demo-not-a-real-token-{uuid.uuid4().hex}", expires_at=expires, status=status,
+                scopes=preset["scopes"], access_token=preset["access_token"],
+                refresh_token=preset["refresh_token"] or "", expires_at=expires, status=status,
                 connected_at=now - timedelta(days=rng.randint(10, 40)),
                 last_error="The connection has expired." if status == AccountStatus.NEEDS_RECONNECT else "",
             ))

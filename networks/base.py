@@ -41,7 +41,7 @@ class NetworkAdapter(abc.ABC):
     ``display_name``
         How the network is written for people ("LinkedIn").
     ``can_find_posts``
-        After an ``AmbiguousPostError``, ``find_recent_post`` can tell whether the post
+        After an ``AmbiguousPostError``, ``find_recent_posts`` can tell whether the post
         landed, so the caller looks before it posts again.
     ``duplicate_window``
         For a network that cannot look posts up: how long after an ambiguous attempt a
@@ -99,7 +99,16 @@ class NetworkAdapter(abc.ABC):
         """Revoke the grant. A token that is already dead counts as revoked."""
 
     @abc.abstractmethod
-    def profile(self, *, token: TokenSet | str) -> Profile: ...
+    def profile(self, *, token: TokenSet | str, first_call: bool = False) -> Profile:
+        """Who ``token`` belongs to.
+
+        ``first_call=True`` when this is the first call made with a token just returned by
+        ``exchange_code`` (connecting): LinkedIn sometimes refuses a token it has only just
+        issued ("revoked"), and the adapter then tries once more after a short pause.
+
+        A 403 here means the *app* lacks a product or permission, not that the employee's
+        connection is bad: ``ConfigError``, whose message names what is missing.
+        """
 
     @abc.abstractmethod
     def publish(self, *, token: TokenSet | str, post: PostRequest) -> PublishedPost: ...
@@ -128,9 +137,23 @@ class NetworkAdapter(abc.ABC):
 
     @abc.abstractmethod
     def fetch_metrics(
-        self, *, remote_ids: list[str], token: TokenSet | str | None = None
+        self,
+        *,
+        remote_ids: list[str],
+        token: TokenSet | str | None = None,
+        skip_metrics: frozenset[str] = frozenset(),
     ) -> dict[str, PostMetrics]:
-        """Metrics by remote id. Ids missing from the result are listed in ``unavailable``."""
+        """Metrics by remote id. Ids missing from the result are listed in ``unavailable``.
+
+        ``skip_metrics`` names metrics not to ask for at all (the names this adapter puts
+        in ``denied_metrics``; the caller remembers what was refused). They are absent from
+        ``PostMetrics.raw`` like refused ones. A network that reads every metric in one
+        call (X) accepts and ignores it.
+
+        Afterwards ``denied_metrics`` names the metrics the provider refused to this token
+        (their values are absent from ``PostMetrics.raw``: 0, or ``None`` for
+        impressions/members reached, means "not known", not "zero"), and ``metrics_calls``
+        is the number of HTTP calls actually made, also when this raised."""
 
     @abc.abstractmethod
     def post_url(self, remote_id: str, handle: str = "") -> str: ...

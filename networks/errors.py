@@ -63,7 +63,7 @@ class AmbiguousPostError(NetworkError):
     Deliberately *not* a ``TransientError``: a task declared with
     ``autoretry_for=(TransientError,)`` must not re-post blindly, because that is exactly
     how double posts happen. The caller reconciles the way the adapter says: where
-    ``can_find_posts`` (X), ``find_recent_post(since=error.sent_at)``; otherwise (LinkedIn),
+    ``can_find_posts`` (X), ``find_recent_posts(since=error.sent_at)``; otherwise (LinkedIn),
     a re-post within ``duplicate_window`` answered with ``RejectedError(duplicate=True)``
     means the first one landed (``duplicate_of`` may name it).
     """

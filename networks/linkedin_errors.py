@@ -64,7 +64,9 @@ def linkedin_error(response: requests.Response, secrets: Iterable[str | None], *
         )
     lowered = body.all_text
     if "DUPLICATE_POST" in codes or "duplicate" in lowered:
-        existing = _POST_URN.search(body.message)
+        # LinkedIn names the existing post in ``message`` ("Content is a duplicate of
+        # urn:li:share:…" or "…urn:li:ugcPost:…"); look through every text it sent.
+        existing = _POST_URN.search(" ".join(body.texts))
         return RejectedError(
             "LinkedIn says this post is a duplicate of one you shared recently.",
             duplicate=True,
@@ -90,3 +92,12 @@ def linkedin_error(response: requests.Response, secrets: Iterable[str | None], *
         )
     detail = f": {body.message}" if body.message and len(body.message) <= 200 else "."
     return RejectedError(f"LinkedIn refused this request{detail}", reason="invalid", **kwargs)
+
+
+def is_revoked_token(response: requests.Response) -> bool:
+    """A 401 ``REVOKED_ACCESS_TOKEN`` (65601). Right after a code exchange LinkedIn sometimes
+    answers this for a token it has just issued; see ``LinkedInAdapter.profile``."""
+    if response.status_code != 401:
+        return False
+    body = parse_error_body(response)
+    return body.service_code == 65601 or "REVOKED_ACCESS_TOKEN" in body.all_codes

@@ -91,7 +91,13 @@ def oauth_error(config: NetworkConfig, body: ErrorBody) -> NetworkError:
 
 
 def raise_for_token_response(config: NetworkConfig, secrets: Iterable[str | None] = ()) -> ResponseHook:
-    """A compliance hook that raises our error for any failed token-endpoint response."""
+    """A compliance hook that raises our error for any failed token-endpoint response.
+
+    A success status whose body is not a JSON object (an HTML maintenance or proxy page
+    answered with 200) is an outage, not a refusal: ``TransientError``. Left to
+    oauthlib, it would be read as a form-encoded body without an access token and become
+    an ``AuthError`` telling the employee to reconnect, which would not help.
+    """
     secrets = tuple(secrets)
 
     def hook(response: requests.Response) -> requests.Response:
@@ -100,12 +106,28 @@ def raise_for_token_response(config: NetworkConfig, secrets: Iterable[str | None
         try:
             data = response.json()
         except ValueError:
-            return response
-        if isinstance(data, dict) and isinstance(data.get("error"), str):  # an error in a 200
+            data = None
+        if not isinstance(data, dict):
+            body = parse_error_body(response, secrets)
+            raise TransientError(
+                f"{config.display_name} sent an answer Chorus could not read while signing in (its service "
+                "may be under maintenance). Chorus will try again shortly.",
+                status=response.status_code,
+                network=config.network,
+                provider_message=body.message,
+            )
+        if isinstance(data.get("error"), str):  # an error in a 200
             raise oauth_error(config, parse_error_body(response, secrets))
         return response
 
     return hook
+
+
+def token_response_hook(config: NetworkConfig, secrets: Iterable[str | None] = ()) -> ResponseHook:
+    """The one hook both adapters register for token responses, in a fixed order: map
+    errors and unreadable answers first, then normalise a comma-separated ``scope``."""
+    raise_on_error = raise_for_token_response(config, secrets)
+    return lambda response: normalise_comma_scope(raise_on_error(response))
 
 
 def check_revoke_response(config: NetworkConfig, response: requests.Response, secrets: Iterable[str | None]) -> None:
@@ -120,8 +142,9 @@ def check_revoke_response(config: NetworkConfig, response: requests.Response, se
 
 
 def normalise_comma_scope(response: requests.Response) -> requests.Response:
-    """LinkedIn answers ``"scope": "openid,profile,w_member_social"``; RFC 6749 and
-    oauthlib expect spaces. Rewrite the body so the scopes parse as separate values."""
+    """LinkedIn answers ``"scope": "openid,profile,w_member_social"`` (and either provider
+    may); RFC 6749 and oauthlib expect spaces. Rewrite the body so the scopes parse as
+    separate values."""
     try:
         data = response.json()
     except ValueError:
@@ -162,9 +185,10 @@ def token_set(token: dict[str, Any], *, requested_scopes: Iterable[str]) -> Toke
     refresh_in = _seconds(token.get("refresh_token_expires_in"))
     scope = token.get("scope")
     if isinstance(scope, str):
-        scopes = tuple(s for s in scope.replace(",", " ").split() if s)
-    elif isinstance(scope, list | tuple):
-        scopes = tuple(str(s) for s in scope)
+        scope = [scope]
+    if isinstance(scope, list | tuple) and scope:
+        # Comma- or space-separated, whichever the provider used (oauthlib splits on spaces only).
+        scopes = tuple(dict.fromkeys(s for part in scope for s in str(part).replace(",", " ").split()))
     else:
         scopes = tuple(requested_scopes)  # RFC 6749 §5.1: omitted means "as requested"
     refresh_token = token.get("refresh_token") or None

@@ -196,7 +196,9 @@ class PublishedPost:
 @dataclass(frozen=True)
 class PostMetrics:
     """Counts for one post. ``impressions``/``members_reached`` are ``None`` when the
-    network does not give them; ``raw`` keeps what it did give, for later."""
+    network does not give them; ``raw`` keeps what it did give, for later. A metric the
+    network refused (the adapter's ``denied_metrics``) is missing from ``raw``, and its
+    field reads 0 (``None`` for impressions/members reached) without meaning zero."""
 
     remote_id: str
     reactions: int = 0

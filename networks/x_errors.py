@@ -17,7 +17,13 @@ from .errors import AuthError, ConfigError, NetworkError, RejectedError, Transie
 from .wire import parse_error_body, parse_rate_limits, retry_after_header, utcnow
 
 _AUTH_CODES = {32, 89, 215, 326}
-_CONFIG_TYPES = {"CLIENT-FORBIDDEN", "CLIENT-NOT-ENROLLED", "UNSUPPORTED-AUTHENTICATION", "CREDITS"}
+_PROJECT_TYPES = {"CLIENT-FORBIDDEN", "CLIENT-NOT-ENROLLED"}
+_CONFIG_TYPES = {*_PROJECT_TYPES, "UNSUPPORTED-AUTHENTICATION", "CREDITS"}
+
+NOT_IN_A_PROJECT = (
+    "X refuses Chorus's developer app because the app is not attached to a Project with X API v2 "
+    "access. An administrator needs to attach the app to a Project in the X Developer Portal."
+)
 
 
 def retry_after_from_limits(response: requests.Response) -> float | None:
@@ -53,6 +59,8 @@ def x_error(response: requests.Response, secrets: Iterable[str | None], *, app_a
             retry_after=retry_after_header(response),
             **kwargs,
         )
+    if codes & _PROJECT_TYPES:
+        return ConfigError(NOT_IN_A_PROJECT, **kwargs)
     if status == 402 or codes & _CONFIG_TYPES or 261 in legacy or (app_auth and status in (401, 403)):
         return ConfigError(
             "X refused Chorus's app (its access level, credits or app-only token). "

@@ -25,8 +25,9 @@ def _on_share_unconfirmed(sender: Any = None, *, share: Any, **kwargs: Any) -> N
     inapp.share_unconfirmed_notify(share=share)
 
 
-def _on_account_needs_reconnect(sender: Any = None, *, account: Any, reason: str, **kwargs: Any) -> None:
-    inapp.reconnect_notify(account=account, reason=reason)
+def _on_account_needs_reconnect(sender: Any = None, *, account: Any, reason: str, expired: bool = False,
+                                **kwargs: Any) -> None:
+    inapp.reconnect_notify(account=account, reason=reason, expired=expired)
 
 
 def _on_account_expiring(sender: Any = None, *, account: Any, days_left: int, threshold: str,

@@ -12,6 +12,9 @@ standard library only: nothing here imports Django or Chorus models.
         sandbox.clock.advance(31)        # codes, tokens, windows and metrics follow
         sandbox.state.posts("x")         # what was really stored
 
+    SandboxServer(state_file="var/sandbox-state.json")  # keeps members, tokens, posts, clock
+                                                        # across restarts (default: memory only)
+
 URL layout (base = sandbox.url): LinkedIn under ``/linkedin`` (``/oauth/v2/...``,
 ``/v2/userinfo``, ``/rest/...``, ``/feed/update/{urn}/``), X under ``/x``
 (``/i/oauth2/authorize``, ``/2/...``, ``/{username}/status/{id}``).
@@ -20,11 +23,18 @@ Consent pages: a browser clicks Allow/Cancel; a headless test may add
 ``decision=allow&member=Emma+Employee`` (or ``name=Any Name``) to the authorize URL to get
 the redirect straight away.
 
-Control API (never faulted): ``GET /_sandbox/state``; ``GET|POST|DELETE /_sandbox/faults``
-(``{"latency_ms", "error_rate", "hang_seconds", "seed", "rules": [...], "add": [...],
-"clear": true}``); ``GET|POST /_sandbox/clock`` (``{"advance": s}``, ``{"set": epoch}``,
-``{"freeze": bool}``, ``{"reset": true}``); ``GET|POST /_sandbox/config`` (any
-``SandboxConfig`` field); ``POST /_sandbox/reset``; ``GET /_sandbox/health``.
+Control API (never faulted, never counted): ``GET /_sandbox/state``;
+``GET|POST|DELETE /_sandbox/faults`` (``{"latency_ms", "error_rate", "hang_seconds", "seed",
+"rules": [...], "add": [...], "clear": true}``); ``GET|POST /_sandbox/clock``
+(``{"advance": s}``, ``{"set": epoch}``, ``{"freeze": bool}``, ``{"reset": true}``);
+``GET|POST /_sandbox/config`` (any ``SandboxConfig`` field); ``GET /_sandbox/requests``
+(requests seen per ``network.group`` since the last reset, faulted ones too) and
+``DELETE /_sandbox/requests`` or ``POST {"reset": true}`` (return the counts, start a new
+window); ``DELETE /_sandbox/posts/{linkedin|x}/{id}`` (the author deleted the post);
+``POST /_sandbox/reset`` (also clears the state file); ``GET /_sandbox/health``.
+
+Demo-seeded connections: ``sandbox.presets.preset_connection(network, name)`` gives a
+remote id, handle and deterministic tokens that every sandbox accepts for that member.
 """
 
 from .clock import Clock

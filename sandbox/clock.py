@@ -57,6 +57,18 @@ class Clock:
             self._offset = 0.0
             self._frozen_at = None
 
+    def dump(self) -> dict[str, float | None]:
+        """What a state file keeps: the offset from real time, and the frozen instant if any."""
+        with self._lock:
+            return {"offset": self._offset, "frozen_at": self._frozen_at}
+
+    def restore(self, saved: dict[str, float | None]) -> None:
+        """Undo ``dump``: after a restart the sandbox's time is as far ahead as it was."""
+        offset, frozen_at = saved.get("offset"), saved.get("frozen_at")
+        with self._lock:
+            self._offset = float(offset or 0.0)
+            self._frozen_at = None if frozen_at is None else float(frozen_at)
+
     def to_dict(self) -> dict[str, float | bool]:
         with self._lock:
             offset, frozen = self._offset, self._frozen_at is not None

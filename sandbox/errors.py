@@ -11,7 +11,7 @@ from typing import Any
 
 from .config import SandboxConfig
 from .faults import FaultRule
-from .web import Response, json_response
+from .web import Response, html_response, json_response
 
 LI_TOKEN_ERRORS: dict[str, tuple[int, str, str]] = {
     "invalid": (65600, "INVALID_ACCESS_TOKEN", "Invalid access token"),
@@ -21,6 +21,14 @@ LI_TOKEN_ERRORS: dict[str, tuple[int, str, str]] = {
 }
 X_PROBLEM_BASE = "https://api.twitter.com/2/problems"
 X_DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
+X_CLIENT_FORBIDDEN_DETAIL = (
+    "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a "
+    "Twitter developer App that is attached to a Project. You can create a project via the developer portal."
+)
+LI_ANALYTICS_RESOURCE = "memberCreatorPostAnalytics.GET_FINDER-entity.20251001"
+LI_USERINFO_RESOURCE = "userinfo.GET.NO_VERSION"
+# Used when an injected duplicate has no earlier post of the member to name.
+LI_PLACEHOLDER_DUPLICATE = "urn:li:share:7000000000000000000"
 
 
 # --- LinkedIn ---
@@ -58,6 +66,21 @@ def li_unprocessable(message: str, code: str = "UNPROCESSABLE_ENTITY") -> Respon
     return li_error(422, message, code=code)
 
 
+def li_duplicate(existing_urn: str) -> Response:
+    """LinkedIn's duplicate-post 422 as users have pasted it: no top-level ``code``, the
+    DUPLICATE_POST code in ``errorDetails.inputErrors``, the existing post named in ``message``."""
+    body = {
+        "errorDetailType": "com.linkedin.common.error.BadRequest",
+        "message": (
+            "com.linkedin.content.common.exception.BadRequestResponseException: "
+            f"Content is a duplicate of {existing_urn}"
+        ),
+        "errorDetails": {"inputErrors": [{"description": "Duplicate post is detected", "input": {}, "code": "DUPLICATE_POST"}]},
+        "status": 422,
+    }
+    return json_response(422, body, [("X-RestLi-Protocol-Version", "2.0.0")])
+
+
 def oauth_error(status: int, error: str, description: str) -> Response:
     """Both networks' token-endpoint error body."""
     return json_response(status, {"error": error, "error_description": description}, [("Cache-Control", "no-store")])
@@ -71,14 +94,35 @@ def x_problem(
     return json_response(status, body, headers)
 
 
-def x_invalid_request(message: str) -> Response:
-    return x_problem(
-        400,
-        "Invalid Request",
-        "One or more parameters to your request was invalid.",
-        type_=f"{X_PROBLEM_BASE}/invalid-request",
-        errors=[{"message": message}],
-    )
+def x_invalid_request(message: str, parameters: dict[str, list[str]] | None = None) -> Response:
+    error: dict[str, Any] = {"parameters": parameters} if parameters else {}
+    error["message"] = message
+    return x_invalid([error])
+
+
+def x_invalid(errors: list[dict[str, Any]]) -> Response:
+    """X's 400 as documented: the problem has no ``status``; each error names its parameters."""
+    body = {
+        "errors": errors,
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": f"{X_PROBLEM_BASE}/invalid-request",
+    }
+    return json_response(400, body)
+
+
+def x_client_forbidden(client_id: str) -> Response:
+    """403 for an app whose access level or project does not include the endpoint (no ``status`` key)."""
+    body = {
+        "client_id": client_id,
+        "detail": X_CLIENT_FORBIDDEN_DETAIL,
+        "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+        "title": "Client Forbidden",
+        "required_enrollment": "Appropriate Level of API Access",
+        "reason": "client-not-enrolled",
+        "type": f"{X_PROBLEM_BASE}/client-forbidden",
+    }
+    return json_response(403, body)
 
 
 def x_unauthorized() -> Response:
@@ -104,11 +148,24 @@ def rate_headers(limit: int, remaining: int, reset: int, prefix: str = "x-rate-l
 
 
 # --- injected faults ---
-def fault_response(rule: FaultRule, network: str, group: str, config: SandboxConfig, now: float) -> Response:
-    """What the client sees for a fault that answers (the dropping kinds never get here)."""
+def fault_response(
+    rule: FaultRule,
+    network: str,
+    group: str,
+    config: SandboxConfig,
+    now: float,
+    *,
+    ids: list[str] | None = None,
+    existing_post: str | None = None,
+) -> Response:
+    """What the client sees for a fault that answers (the dropping kinds never get here).
+
+    ``ids``: the ``ids`` of an X lookup (for ``invalid_id``); ``existing_post``: the URN a
+    LinkedIn ``duplicate`` names (the member's latest post, when there is one).
+    """
     kind = rule.kind
-    if kind == "error":
-        status = rule.status or 503
+    if kind in ("error", "error_after_accept"):
+        status = rule.status or (503 if kind == "error" else 500)
         if network == "x":
             return x_problem(status, _phrase(status), _phrase(status))
         return li_error(status, _phrase(status), code=_phrase(status).upper().replace(" ", "_"))
@@ -123,6 +180,8 @@ def fault_response(rule: FaultRule, network: str, group: str, config: SandboxCon
         if network == "x":
             return x_unauthorized()
         return li_token_error(flavour, with_code=group != "profile")
+    if kind == "revoked_after_exchange":
+        return x_unauthorized() if network == "x" else li_token_error("revoked", with_code=group != "profile")
     if kind in ("rate_limit", "rate_limit_bare"):
         if network == "linkedin":
             return li_throttled("Resource level throttle MEMBER DAY limit for calls to this resource is reached.")
@@ -132,13 +191,38 @@ def fault_response(rule: FaultRule, network: str, group: str, config: SandboxCon
         if network == "x":
             return x_forbidden()
         return li_access_denied("Not enough permissions to access this resource (injected fault)")
+    if kind == "metrics_forbidden":
+        if network == "x":
+            return x_client_forbidden(config.x_client_id)
+        return li_access_denied(f"Not enough permissions to access: {LI_ANALYTICS_RESOURCE}")
+    if kind == "connect_forbidden":
+        if network == "x":
+            return x_client_forbidden(config.x_client_id)
+        return li_access_denied(f"Not enough permissions to access: {LI_USERINFO_RESOURCE}")
+    if kind == "token_html":
+        return html_response(rule.status or 200, maintenance_page(network))
+    if kind == "invalid_id":
+        bad = (ids or ["0"])[0]
+        return x_invalid_request(f"The `ids` query parameter value [{bad}] is not valid", {"ids": [bad]})
     if kind == "duplicate":
         if network == "x":
             return x_duplicate()
-        return li_unprocessable("Content is a duplicate of urn:li:share:7000000000000000000", code="DUPLICATE_POST")
+        return li_duplicate(existing_post or LI_PLACEHOLDER_DUPLICATE)
     if kind == "version_retired":
         return li_version_error("20230101")
     raise ValueError(f"fault kind {kind} has no response")
+
+
+def maintenance_page(network: str) -> str:
+    """The HTML a load balancer serves when the token service is down (not JSON at all)."""
+    if network == "linkedin":
+        title, text = "LinkedIn | Service unavailable", "LinkedIn is temporarily unavailable for scheduled maintenance."
+    else:
+        title, text = "X / Error", "Something went wrong, but don’t fret — it’s not your fault. Try again later."
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body><h1>We’ll be back soon</h1><p>{text}</p></body></html>"
+    )
 
 
 def _phrase(status: int) -> str:

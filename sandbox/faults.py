@@ -7,7 +7,10 @@ Python on a running server, over ``/_sandbox/faults`` or from the command line.
 
 The most important kind is ``drop_after_accept``: the post is stored, then the socket is
 closed without a response. The client sees a connection error although the post exists
--- the case that produces double posts if the client simply retries.
+-- the case that produces double posts if the client simply retries. Its relatives
+``timeout_after_accept``, ``error_after_accept`` and ``body_only_id`` also act after the
+handler succeeded (the "after" kinds). ``revoked_after_exchange`` is armed by a successful
+code exchange and fires on the next profile call made with the new token.
 """
 
 import dataclasses
@@ -28,12 +31,43 @@ KINDS: dict[str, str] = {
     "revoked_token": "401 revoked token (LinkedIn 65601); invalid_grant at token endpoints",
     "invalid_token": "401 invalid token (LinkedIn 65600)",
     "forbidden": "403 access denied / forbidden",
-    "duplicate": "the network's duplicate-post rejection (LinkedIn 422, X 403); post group only",
+    "duplicate": (
+        "the network's duplicate-post rejection (LinkedIn 422 naming the member's latest post with the "
+        "same text, else urn:li:share:7000000000000000000; X 403); post group only"
+    ),
     "version_retired": "LinkedIn 426 NONEXISTENT_VERSION; LinkedIn only",
     "drop_after_accept": "the request succeeds (the post is stored), then the connection is closed",
     "timeout_after_accept": "the request succeeds, then the server hangs and closes the connection",
+    "error_after_accept": (
+        "the request succeeds (the post is stored), then a 5xx is answered instead (status, default 500)"
+    ),
+    "body_only_id": (
+        "LinkedIn post creation: 201 with the id only in the JSON body {\"id\": urn}, no x-restli-id header"
+    ),
+    "metrics_forbidden": (
+        "metrics endpoints answer 403 (LinkedIn ACCESS_DENIED on memberCreatorPostAnalytics; "
+        "X client-forbidden problem); metrics group only"
+    ),
+    "token_html": (
+        "token endpoints answer an HTML maintenance page (text/html) with status 200, or the rule's "
+        "status (e.g. 502); oauth group only"
+    ),
+    "revoked_after_exchange": (
+        "after a successful code exchange, the first profile call with the new token answers 401 "
+        "revoked (LinkedIn 65601); later calls succeed"
+    ),
+    "connect_forbidden": (
+        "the profile call answers 403 (LinkedIn: app without the OpenID Connect product; "
+        "X: client-forbidden problem); profile group only"
+    ),
+    "invalid_id": (
+        "X post lookup answers 400 invalid-request naming the first id in ids as invalid; X metrics only"
+    ),
 }
-AFTER_KINDS = frozenset({"drop_after_accept", "timeout_after_accept"})
+# Act on a response the handler already produced (the request really happened).
+AFTER_KINDS = frozenset({"drop_after_accept", "timeout_after_accept", "error_after_accept", "body_only_id"})
+# Armed by one request, fired by a later one: never decided in ``before``/``after``.
+ARMED_KINDS = frozenset({"revoked_after_exchange"})
 NETWORKS = frozenset({"linkedin", "x"})
 # "web" (HTML pages) and "control" (/_sandbox) are only hit by rules that name them.
 GROUPS = frozenset({"oauth", "profile", "post", "media", "metrics", "lookup", "web", "control"})
@@ -67,12 +101,26 @@ class FaultRule:
             return group not in _EXPLICIT_ONLY_GROUPS
         return self.group == group
 
-    def meaningful_for(self, network: str, group: str) -> bool:
-        """Some kinds only exist on one network or endpoint; elsewhere they are skipped."""
-        if self.kind == "version_retired":
+    def meaningful_for(self, network: str, group: str, status: int | None = None) -> bool:
+        """Some kinds only exist on one network or endpoint; elsewhere they are skipped.
+
+        ``status`` is the handler's status for the "after" kinds (None before the handler).
+        """
+        kind = self.kind
+        if kind == "version_retired":
             return network == "linkedin" and group not in ("oauth", "profile")  # /v2/userinfo is unversioned
-        if self.kind == "duplicate":
+        if kind == "duplicate":
             return group == "post"
+        if kind == "body_only_id":
+            return network == "linkedin" and group == "post" and status == 201
+        if kind == "metrics_forbidden":
+            return group == "metrics"
+        if kind == "token_html":
+            return group == "oauth"
+        if kind in ("connect_forbidden", "revoked_after_exchange"):
+            return group == "profile"
+        if kind == "invalid_id":
+            return network == "x" and group == "metrics"
         return True
 
 
@@ -101,6 +149,7 @@ class Faults:
         self.error_rate = error_rate  # probability of a random 5xx on every non-web request
         self.hang_seconds = hang_seconds  # how long "timeout" hangs: longer than client timeouts
         self.rules: list[FaultRule] = list(rules or [])
+        self._armed: dict[str, set[str]] = {}  # network -> access tokens owed one "revoked" answer
 
     # --- configuring ---
     def add(self, kind: str, **options: Any) -> FaultRule:
@@ -116,6 +165,7 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self.rules.clear()
+            self._armed.clear()
             self.latency_ms = 0
             self.error_rate = 0.0
 
@@ -159,6 +209,7 @@ class Faults:
                 "error_rate": self.error_rate,
                 "hang_seconds": self.hang_seconds,
                 "rules": [dataclasses.asdict(r) for r in self.rules],
+                "armed": {net: len(tokens) for net, tokens in self._armed.items() if tokens},
                 "kinds": KINDS,
             }
 
@@ -170,7 +221,7 @@ class Faults:
             if group not in _EXPLICIT_ONLY_GROUPS:
                 decision.latency_seconds = self.latency_ms / 1000.0
             for rule in list(self.rules):
-                if rule.kind in AFTER_KINDS or not rule.targets(network, group):
+                if rule.kind in AFTER_KINDS or rule.kind in ARMED_KINDS or not rule.targets(network, group):
                     continue
                 if not rule.meaningful_for(network, group) or not self._fires(rule):
                     continue
@@ -185,14 +236,37 @@ class Faults:
                     decision.rule = FaultRule("error", status=self._rng.choice((500, 502, 503)))
         return decision
 
-    def after(self, network: str, group: str) -> FaultRule | None:
-        """Called after a request succeeded: should the response be withheld?"""
+    def after(self, network: str, group: str, status: int | None = None) -> FaultRule | None:
+        """Called after a request succeeded with ``status``: should the response be replaced or withheld?"""
         with self._lock:
             for rule in list(self.rules):
-                if rule.kind in AFTER_KINDS and rule.targets(network, group) and self._fires(rule):
+                if rule.kind not in AFTER_KINDS or not rule.targets(network, group):
+                    continue
+                if rule.meaningful_for(network, group, status) and self._fires(rule):
                     self._consume(rule)
                     return rule
         return None
+
+    def arm_after_exchange(self, network: str, access_token: str) -> bool:
+        """A code exchange on ``network`` just issued ``access_token``: owe it a revoked answer?"""
+        with self._lock:
+            for rule in list(self.rules):
+                if rule.kind in ARMED_KINDS and rule.targets(network, "profile") and self._fires(rule):
+                    self._consume(rule)
+                    self._armed.setdefault(network, set()).add(access_token)
+                    return True
+        return False
+
+    def take_armed(self, network: str, access_token: str | None) -> bool:
+        """True (once) if this token is owed a revoked answer on its first profile call."""
+        if not access_token:
+            return False
+        with self._lock:
+            armed = self._armed.get(network, set())
+            if access_token in armed:
+                armed.discard(access_token)
+                return True
+        return False
 
     def random_status(self) -> int:
         with self._lock:

@@ -3,7 +3,8 @@
 Faithful to the awkward parts: ``LinkedIn-Version`` is mandatory and retired versions
 answer 426; a post is created with 201 and an EMPTY body, the id only in ``x-restli-id``;
 unescaped reserved characters silently truncate the commentary; the daily throttle is a
-429 without any rate-limit headers.
+429 without any rate-limit headers; a duplicate within ~10 minutes is a 422 that names the
+existing post ("Content is a duplicate of urn:li:share:…") in errorDetails form.
 """
 
 import datetime as dt
@@ -13,7 +14,15 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from .context import Route, Sandbox, route
-from .errors import li_access_denied, li_error, li_throttled, li_unprocessable, li_version_error
+from .errors import (
+    LI_ANALYTICS_RESOURCE,
+    li_access_denied,
+    li_duplicate,
+    li_error,
+    li_throttled,
+    li_unprocessable,
+    li_version_error,
+)
 from .linkedin_oauth import authenticate
 from .metrics import linkedin_metrics
 from .pages import linkedin_post_page, not_found_page
@@ -104,7 +113,7 @@ def posts_create(ctx: Sandbox, req: Request) -> Response:
             break
         same_article = earlier.extra.get("content", {}).get("article", {}).get("source") == article_source
         if earlier.text == parsed.text and (parsed.text or same_article):
-            return li_unprocessable(f"Content is a duplicate of {earlier.id}", code="DUPLICATE_POST")
+            return li_duplicate(earlier.id)
     kind = cfg.linkedin_post_urn_kind
     snowflake = ctx.state.next_snowflake()
     if kind == "alternate":
@@ -269,7 +278,7 @@ def analytics(ctx: Sandbox, req: Request) -> Response:
     if isinstance(auth, Response):
         return auth
     token, member = auth
-    if failure := _permission(token, "r_member_postAnalytics", "memberCreatorPostAnalytics.GET_FINDER-entity.20251001"):
+    if failure := _permission(token, "r_member_postAnalytics", LI_ANALYTICS_RESOURCE):
         return failure
     query = req.query
     if query.get("q") != "entity":

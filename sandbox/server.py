@@ -10,12 +10,16 @@ connection breaks.
         sandbox.faults.next("drop_after_accept", network="x", group="post")
         sandbox.clock.advance(31)
         sandbox.state.posts("x")
+
+    SandboxServer(state_file="var/sandbox-state.json")   # survives restarts
 """
 
 import logging
+import os
 import socket
 import sys
 import threading
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from types import TracebackType
 from typing import Any
@@ -85,11 +89,20 @@ class SandboxServer:
         *,
         faults: Faults | None = None,
         clock: Clock | None = None,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
+        """``state_file``: keep members, tokens, posts and the clock offset in this JSON file
+        across restarts (loaded now, written after every change); None keeps them in memory."""
         self.config = config or SandboxConfig()
         self.config.validate()
         self.clock = clock or Clock()
-        self.state = SandboxState(self.clock, self.config.preset_members)
+        cfg = self.config
+        self.state = SandboxState(
+            self.clock,
+            cfg.preset_members,
+            path=state_file,
+            client_id_for=lambda network: cfg.linkedin_client_id if network == "linkedin" else cfg.x_client_id,
+        )
         self.faults = faults or Faults(seed=self.config.seed)
         self.context = Sandbox(config=self.config, state=self.state, faults=self.faults, clock=self.clock)
         self.app = SandboxApp(self.context)
@@ -136,6 +149,7 @@ class SandboxServer:
         finally:
             self.context.stopping.set()
             self._httpd.server_close()
+            self.state.save()
 
     def stop(self) -> None:
         """Stop serving; hanging requests are released and their connections dropped."""
@@ -145,11 +159,22 @@ class SandboxServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._httpd.server_close()
+        self.state.save()
+
+    @property
+    def state_file(self) -> Path | None:
+        return self.state.path
+
+    def save(self) -> bool:
+        """Write the state file now if anything changed (requests do this by themselves;
+        call it after changing state or the clock from Python)."""
+        return self.state.save()
 
     def reset(self) -> None:
-        """Forget posts, tokens and faults; keep the config and the port."""
+        """Forget posts, tokens and faults (and clear the state file); keep the config and the port."""
         self.state.reset()
         self.faults.clear()
+        self.state.save()
 
     def __enter__(self) -> "SandboxServer":
         return self.start()

@@ -140,6 +140,11 @@ def tco_link(url: str, post_id: str) -> str:
     return f"https://t.co/{code}"
 
 
+def x_escape(text: str) -> str:
+    """X returns post text with ``&``, ``<`` and ``>`` as HTML entities (quotes stay as they are)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def wrap_urls(text: str, post_id: str) -> tuple[str, list[dict[str, object]]]:
     """Replace URLs by t.co links as X does; returns the new text and ``entities.urls``."""
     out, entities, last = [], [], 0
@@ -157,6 +162,9 @@ def wrap_urls(text: str, post_id: str) -> tuple[str, list[dict[str, object]]]:
                 "url": short,
                 "expanded_url": expanded,
                 "display_url": re.sub(r"^https?://(www\.)?", "", expanded)[:26],
+                # X follows redirects to the final page; the sandbox fetches nothing, so the
+                # link itself is the final page.
+                "unwound_url": expanded,
             }
         )
         last = end

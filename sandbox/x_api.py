@@ -2,7 +2,10 @@
 
 Faithful to the awkward parts: posting answers 201 with rate-limit and 24-hour headers;
 duplicates are a 403 problem; lookups answer 200 with ``data`` for the found ids and an
-``errors`` array for the rest; URLs come back as t.co links; 429 may use the old body.
+``errors`` array for the rest (deleted or unknown posts); URLs come back as t.co links
+with ``entities.urls[]`` (``url``, ``expanded_url``, ``unwound_url``, indices in code points
+of the returned text); text comes back with ``&``, ``<``, ``>`` as HTML entities; 429 may
+use the old body.
 """
 
 import datetime as dt
@@ -15,6 +18,7 @@ from .errors import (
     rate_headers,
     x_duplicate,
     x_forbidden,
+    x_invalid,
     x_invalid_request,
     x_problem,
     x_rate_limited,
@@ -24,7 +28,7 @@ from .linkedin_oauth import avatar
 from .metrics import x_metrics
 from .pages import not_found_page, x_post_page
 from .state import Post, Token, Window
-from .text import weighted_length, wrap_urls
+from .text import weighted_length, wrap_urls, x_escape
 from .web import BadJson, Request, Response, html_response, json_response
 from .x_oauth import user_token
 
@@ -139,7 +143,7 @@ def tweets_create(ctx: Sandbox, req: Request) -> Response:
     user_day = ctx.state.hit(("tweets/day", member.id), cfg.x_user_posts_per_day, 86_400.0)
     app_day = ctx.state.hit(("tweets/day", APP), cfg.x_app_posts_per_day, 86_400.0)
     location = ("location", f"{ctx.base_url(req)}/x/2/tweets/{post_id}")
-    data = {"id": post_id, "text": shown, "edit_history_tweet_ids": [post_id]}
+    data = {"id": post_id, "text": x_escape(shown), "edit_history_tweet_ids": [post_id]}
     return json_response(201, {"data": data}, [location, *headers, *_day_headers(user_day, app_day)])
 
 
@@ -156,9 +160,50 @@ def _fields(req: Request) -> set[str]:
     return {f.strip() for f in raw.split(",") if f.strip()}
 
 
+def api_text(post: Post) -> tuple[str, list[dict[str, Any]]]:
+    """The text as the API returns it (HTML-escaped) and its URL entities, indexed into that text."""
+    text = x_escape(post.text)
+    entities, position = [], 0
+    for entity in post.extra.get("urls", []):
+        start = text.find(entity["url"], position)
+        if start < 0:
+            continue
+        position = start + len(entity["url"])
+        entities.append(
+            {**entity, "start": start, "end": position, "unwound_url": entity.get("unwound_url", entity["expanded_url"])}
+        )
+    return text, entities
+
+
+def _user_fields(ctx: Sandbox, req: Request, member_id: str) -> dict[str, Any] | None:
+    """A user object for ``includes.users`` (``expansions=author_id``)."""
+    member = ctx.state.get_member("x", member_id)
+    if member is None:
+        return None
+    user: dict[str, Any] = {"id": member.id, "name": member.name, "username": member.username}
+    fields = set(req.query.get("user.fields", "").split(","))
+    if "created_at" in fields:
+        user["created_at"] = _iso(member.created_at)
+    if "public_metrics" in fields:
+        user["public_metrics"] = {
+            "followers_count": member.followers, "following_count": member.following,
+            "tweet_count": len(ctx.state.posts("x", author_id=member.id)), "listed_count": member.followers // 100,
+        }
+    return user
+
+
+def _includes(ctx: Sandbox, req: Request, items: list[dict[str, Any]], authors: list[str]) -> dict[str, Any]:
+    expansions = {e.strip() for e in req.query.get("expansions", "").split(",") if e.strip()}
+    if "author_id" not in expansions or not items:
+        return {}
+    users = [u for a in dict.fromkeys(authors) if (u := _user_fields(ctx, req, a)) is not None]
+    return {"includes": {"users": users}} if users else {}
+
+
 def _render(ctx: Sandbox, post: Post, fields: set[str], principal: Token | str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A post as the v2 API shows it, plus field-authorisation errors for private metrics."""
-    data: dict[str, Any] = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
+    text, urls = api_text(post)
+    data: dict[str, Any] = {"id": post.id, "text": text, "edit_history_tweet_ids": [post.id]}
     errors: list[dict[str, Any]] = []
     age = ctx.now() - post.created_at
     counts = x_metrics(post.id, age, ctx.config.metrics_tau)
@@ -166,8 +211,8 @@ def _render(ctx: Sandbox, post: Post, fields: set[str], principal: Token | str) 
         data["created_at"] = _iso(post.created_at)
     if "author_id" in fields:
         data["author_id"] = post.author_id
-    if "entities" in fields and post.extra.get("urls"):
-        data["entities"] = {"urls": post.extra["urls"]}
+    if "entities" in fields and urls:
+        data["entities"] = {"urls": urls}
     if "public_metrics" in fields:
         public = {k: counts[k] for k in ("retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count", "impression_count")}
         if ctx.config.x_new_metric_names:
@@ -205,11 +250,15 @@ def tweets_lookup(ctx: Sandbox, req: Request) -> Response:
         return x_invalid_request("The `ids` query parameter can not be empty")
     if len(ids) > 100:
         return x_invalid_request(f"The number of values in the `ids` query parameter list [{len(ids)}] is not between 1 and 100")
-    for value in ids:
-        if not value.isdigit() or len(value) > 19:
-            return x_invalid_request(f"The `ids` query parameter value [{value}] does not match ^[0-9]{{1,19}}$")
+    invalid = [
+        {"parameters": {"ids": [value]}, "message": f"The `ids` query parameter value [{value}] does not match ^[0-9]{{1,19}}$"}
+        for value in ids
+        if not (value.isascii() and value.isdigit()) or len(value) > 19
+    ]
+    if invalid:
+        return x_invalid(invalid)
     fields = _fields(req)
-    data, errors = [], []
+    data, errors, authors = [], [], []
     for post_id in dict.fromkeys(ids):
         post = ctx.state.post("x", post_id)
         if post is None or post.deleted:
@@ -217,10 +266,12 @@ def tweets_lookup(ctx: Sandbox, req: Request) -> Response:
             continue
         item, field_errors = _render(ctx, post, fields, principal)
         data.append(item)
+        authors.append(post.author_id)
         errors.extend(field_errors)
     body: dict[str, Any] = {}
     if data:
         body["data"] = data
+        body.update(_includes(ctx, req, data, authors))
     if errors:
         body["errors"] = errors
     return json_response(200, body, headers)
@@ -241,26 +292,58 @@ def user_timeline(ctx: Sandbox, req: Request, user_id: str) -> Response:
     window, headers = _limit(ctx, "users/tweets", principal, ctx.config.x_timeline_per_window)
     if not window.allowed:
         return x_rate_limited(ctx.config, headers)
+    query = req.query
     try:
-        max_results = int(req.query.get("max_results", "10"))
-        offset = int(req.query.get("pagination_token", "0") or 0)
+        max_results = int(query.get("max_results", "10"))
+        offset = int(query.get("pagination_token", "0") or 0)
     except ValueError:
         return x_invalid_request("max_results and pagination_token must be numbers")
     if not 5 <= max_results <= 100:
-        return x_invalid_request(f"The `max_results` query parameter value [{max_results}] is not between 5 and 100")
+        return x_invalid_request(
+            f"The `max_results` query parameter value [{max_results}] is not between 5 and 100",
+            {"max_results": [str(max_results)]},
+        )
+    excluded = {e.strip() for e in query.get("exclude", "").split(",") if e.strip()}
+    if excluded - {"replies", "retweets"}:
+        bad = sorted(excluded - {"replies", "retweets"})[0]
+        return x_invalid_request(f"The `exclude` query parameter value [{bad}] is not one of [replies,retweets]",
+                                 {"exclude": [bad]})
+    bounds: dict[str, float] = {}
+    for name in ("start_time", "end_time"):
+        if query.get(name):
+            try:
+                bounds[name] = _parse_time(query[name])
+            except ValueError:
+                return x_invalid_request(f"Invalid '{name}':'{query[name]}'. '{name}' must be a valid RFC 3339 date-time",
+                                         {name: [query[name]]})
     if ctx.state.get_member("x", user_id) is None:
         return json_response(200, {"errors": [_not_found(user_id, "user", "id", f"Could not find user with id: [{user_id}].")]}, headers)
-    since = req.query.get("since_id")
-    posts = [p for p in reversed(ctx.state.posts("x", author_id=user_id)) if not since or int(p.id) > int(since)]
+    since, until = query.get("since_id"), query.get("until_id")
+    posts = [
+        p for p in reversed(ctx.state.posts("x", author_id=user_id))
+        if (not since or int(p.id) > int(since)) and (not until or int(p.id) < int(until))
+        and bounds.get("start_time", 0.0) <= p.created_at <= bounds.get("end_time", float("inf"))
+    ]
     page = posts[offset : offset + max_results]
     fields = _fields(req)
     body: dict[str, Any] = {"meta": {"result_count": len(page)}}
     if page:
         body["data"] = [_render(ctx, p, fields, principal)[0] for p in page]
+        body.update(_includes(ctx, req, body["data"], [p.author_id for p in page]))
         body["meta"].update(newest_id=page[0].id, oldest_id=page[-1].id)
     if offset + max_results < len(posts):
         body["meta"]["next_token"] = str(offset + max_results)
     return json_response(200, body, headers)
+
+
+def _parse_time(value: str) -> float:
+    """RFC 3339 (``2026-10-01T12:00:00Z``, optional fraction or offset) -> epoch seconds."""
+    if "T" not in value:
+        raise ValueError(value)
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(value)
+    return parsed.timestamp()
 
 
 def tweets_delete(ctx: Sandbox, req: Request, post_id: str) -> Response:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from content.models import ContentItem, Network, ShareText
 
@@ -52,8 +53,15 @@ class Share(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     posting_started_at = models.DateTimeField(null=True, blank=True)
+    # When the first request to publish this share was about to be sent; never reset (not
+    # even by Retry). A text-only share may only adopt a post created after it.
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
     # Set when an attempt may have reached the provider without an answer.
     ambiguous_at = models.DateTimeField(null=True, blank=True)
+    # When this share first found its network unavailable (a 5xx, a timeout, an open circuit
+    # breaker) in the current set of attempts; it fails once that lasts the retry window.
+    # Retry starts a new set of attempts: attempts = 0 and this cleared.
+    unavailable_since = models.DateTimeField(null=True, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     remote_id = models.CharField(max_length=100, blank=True, db_index=True)
     remote_url = models.URLField(max_length=500, blank=True)
@@ -72,6 +80,10 @@ class Share(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "idempotency_key", "network"], name="share_idempotency"
+            ),
+            # A remote post belongs to one share: recording another share's post is a lost share.
+            models.UniqueConstraint(
+                fields=["network", "remote_id"], condition=~Q(remote_id=""), name="share_one_share_per_post"
             ),
         ]
         indexes = [
@@ -98,3 +110,9 @@ class Share(models.Model):
     @property
     def can_cancel(self) -> bool:
         return self.status in {ShareStatus.SCHEDULED, ShareStatus.QUEUED} and self.attempts == 0
+
+    @property
+    def has_link(self) -> bool:
+        """Whether the post carries this share's tracked link (the item has a URL); a
+        text-only share has nothing unique in its text."""
+        return bool(self.item.url)

@@ -3,20 +3,38 @@
 The OAuth ``state`` is random, bound to the employee's session and single-use: it is
 popped from the session before anything else is checked, so a replayed callback finds
 nothing. X gets a fresh PKCE verifier per attempt (it lives next to the state).
+
+After the exchange, what the provider actually *granted* decides how the connection is
+kept (an employee may untick a permission; an app may not be approved for one):
+
+- without the permission to post (``WRITE_SCOPES``) the connection is stored but marked
+  *needs reconnecting* with a message saying so: sharing refuses it until the employee
+  reconnects and allows posting;
+- without a refresh token (X when ``offline.access`` was not granted) it is stored as
+  unable to renew itself, the employee is told its real expiry at once, and it is marked
+  *needs reconnecting* when it lapses (``advocacy.services.tokens``).
+
+A ``ConfigError`` while connecting (a 403 for a product the app lacks, refused app
+credentials) is Chorus's set-up, not the employee's doing: they see exactly what is
+missing, and the admins are emailed.
 """
 
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from accounts.models import User
 from advocacy.models import AccountStatus, SocialAccount
+from advocacy.services.tokens import account_warn_expiring, admins_alert_once, expiry_threshold
 from networks import (
     AuthError,
     ConfigError,
@@ -33,6 +51,11 @@ logger = logging.getLogger(__name__)
 SESSION_KEY = "chorus.oauth"
 ATTEMPT_MAX_AGE = 10 * 60  # seconds an authorization attempt stays valid
 CANCEL_ERRORS = {"user_cancelled_authorize", "user_cancelled_login", "access_denied"}
+# The granted scope that lets Chorus post for the employee. (Network policy: belongs on
+# the adapter, e.g. ``NetworkAdapter.write_scope``; here until it moves.)
+WRITE_SCOPES = {"linkedin": "w_member_social", "x": "tweet.write"}
+# Why an X connection cannot renew itself, in words for the employee.
+_NO_RENEW_WHY = {"x": "because posting access wasn't granted to stay signed in"}
 
 
 class ConnectError(Exception):
@@ -43,6 +66,47 @@ class ConnectError(Exception):
 class ConnectResult:
     account: SocialAccount
     reconnected: bool
+    # What the employee must know about the connection just made (it cannot post, or
+    # cannot renew itself); empty when it is simply ready.
+    warning: str = ""
+
+    @property
+    def can_post(self) -> bool:
+        return account_can_post(self.account)
+
+
+def account_can_post(account: SocialAccount) -> bool:
+    """Whether the scopes granted to ``account`` include posting (unknown scopes: yes)."""
+    scope = WRITE_SCOPES.get(account.network)
+    return not scope or not account.scopes or scope in account.scope_set
+
+
+def cannot_post_message(network: str) -> str:
+    name = display_name(network)
+    return (
+        f"Chorus can't post to {name} for you: posting wasn't allowed when you connected. "
+        f"Reconnect {name} and allow posting."
+    )
+
+
+def account_block_reason(account: SocialAccount | None) -> str:
+    """Why sharing to ``account`` is refused, in the employee's words ("" when it is usable)."""
+    if account is None or account.status == AccountStatus.REVOKED:
+        return ""
+    if not account_can_post(account):
+        return cannot_post_message(account.network)
+    if not account.is_usable:
+        return account.last_error or f"Your {display_name(account.network)} connection needs reconnecting."
+    return ""
+
+
+def local_time(moment: datetime, user: User) -> str:
+    """``moment`` as the employee reads it: "4 Mar 2026, 14:05 (Europe/Paris)"."""
+    try:
+        zone = ZoneInfo(user.timezone or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return f"{dateformat.format(moment.astimezone(zone), 'j M Y, H:i')} ({zone.key})"
 
 
 def redirect_uri(network: str) -> str:
@@ -69,14 +133,38 @@ def _pop_attempt(session, network: str) -> dict | None:
     return attempt
 
 
-def connect_finish(*, user: User, session, network: str, params: dict[str, str]) -> ConnectResult:
-    """Handle the provider's redirect back to Chorus."""
+def connect_finish(
+    *, user: User, session, network: str, params: dict[str, str], pause: Callable[[float], None] | None = None
+) -> ConnectResult:
+    """Handle the provider's redirect back to Chorus. ``pause`` replaces the adapter's wait
+    before its one retry of a just-issued token's profile call (tests: no real sleep)."""
     if network not in NETWORKS:
         raise ConnectError("Unknown network.")
     attempt = _pop_attempt(session, network)
     code = _authorization_code(network=network, attempt=attempt, params=params)
-    tokens, profile = _exchange_code(network=network, code=code, code_verifier=attempt["verifier"])
-    return _store_account(user=user, network=network, tokens=tokens, profile=profile)
+    tokens, profile = _exchange_code(network=network, code=code, code_verifier=attempt["verifier"], pause=pause)
+    result = _store_account(user=user, network=network, tokens=tokens, profile=profile)
+    return _with_warning(result)
+
+
+def _with_warning(result: ConnectResult) -> ConnectResult:
+    """Tell the employee now what they must know about the connection just stored."""
+    account = result.account
+    if not account_can_post(account):
+        return ConnectResult(account=account, reconnected=result.reconnected,
+                             warning=cannot_post_message(account.network))
+    if expiry_threshold(account, timezone.now()) == "once":
+        # It lives hours, not weeks: the in-app warning goes out now, and the page says so.
+        account_warn_expiring(account=account)
+        name = display_name(account.network)
+        why = _NO_RENEW_WHY.get(account.network, "")
+        warning = (
+            f"This {name} connection can't renew itself{f' {why}' if why else ''}. It works until "
+            f"{local_time(account.expires_at, account.user)}; after that, reconnect "
+            f"{'and allow Chorus to stay signed in ' if why else ''}to keep sharing."
+        )
+        return ConnectResult(account=account, reconnected=result.reconnected, warning=warning)
+    return result
 
 
 def _authorization_code(*, network: str, attempt: dict | None, params: dict[str, str]) -> str:
@@ -104,23 +192,43 @@ def _authorization_code(*, network: str, attempt: dict | None, params: dict[str,
     return code
 
 
-def _exchange_code(*, network: str, code: str, code_verifier: str | None) -> tuple[TokenSet, Profile]:
+def _exchange_code(
+    *, network: str, code: str, code_verifier: str | None, pause: Callable[[float], None] | None = None
+) -> tuple[TokenSet, Profile]:
     """Tokens for ``code``, and the profile they belong to; network errors in plain words."""
     name = display_name(network)
     adapter = get_adapter(network)
     try:
         tokens = adapter.exchange_code(code=code, redirect_uri=redirect_uri(network), code_verifier=code_verifier)
-        profile = adapter.profile(token=tokens)
+        # first_call: LinkedIn may call a token it has just issued "revoked"; the adapter
+        # then asks once more after a short pause (``adapter.sleep``, injectable).
+        if pause is not None and hasattr(adapter, "sleep"):
+            adapter.sleep = pause
+        profile = adapter.profile(token=tokens, first_call=True)
     except (AuthError, RejectedError) as exc:
         raise ConnectError(
             f"{name} refused the sign-in ({exc}). Authorization codes expire quickly — please connect again."
         ) from exc
     except ConfigError as exc:
-        logger.error("%s connect misconfigured: %s", network, exc)
-        raise ConnectError(f"{name} connections are not set up correctly. Your administrators have been told.") from exc
+        _alert_connect_misconfigured(network, exc)
+        raise ConnectError(f"{name} can't be connected yet: {exc} Your administrators have been told.") from exc
     except (TransientError, NetworkError) as exc:
         raise ConnectError(f"{name} is not answering right now ({exc}). Please try again in a minute.") from exc
     return tokens, profile
+
+
+def _alert_connect_misconfigured(network: str, exc: ConfigError) -> None:
+    name = display_name(network)
+    logger.error("%s connect misconfigured: %s", network, exc)
+    admins_alert_once(
+        key=f"connect-config:{network}:{exc.status}:{exc.code}",
+        subject=f"Chorus: employees can't connect {name} (app configuration)",
+        message=(
+            f"{exc}\n\nProvider said: {exc.provider_message or '(nothing)'} (HTTP {exc.status or '?'})\n\n"
+            f"An employee tried to connect {name} and {name} refused because of how the Chorus {name} app is set "
+            "up. Nobody can connect until it is fixed. You will get at most one of these emails an hour."
+        ),
+    )
 
 
 def _store_account(*, user: User, network: str, tokens: TokenSet, profile: Profile) -> ConnectResult:
@@ -147,9 +255,14 @@ def _store_account(*, user: User, network: str, tokens: TokenSet, profile: Profi
         account.expires_at = tokens.expires_at
         account.refresh_expires_at = tokens.refresh_expires_at
         account.scopes = " ".join(tokens.scopes)
-        account.status = AccountStatus.ACTIVE
-        account.last_error = ""
+        if account_can_post(account):
+            account.status, account.last_error = AccountStatus.ACTIVE, ""
+        else:
+            # Stored (so the page can say what is wrong) but unusable until reconnected.
+            # Not announced as "needs reconnect": the employee is reading the answer now.
+            account.status, account.last_error = AccountStatus.NEEDS_RECONNECT, cannot_post_message(network)
         account.connected_at = timezone.now()
+        account.last_refreshed_at = None
         account.save()
     return ConnectResult(account=account, reconnected=reconnected)
 

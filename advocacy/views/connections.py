@@ -4,17 +4,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from advocacy.models import AccountStatus
 from advocacy.selectors import accounts_for_user
 from advocacy.services.connections import (
     ConnectError,
+    account_block_reason,
+    account_can_post,
     account_disconnect,
     account_set_audience,
     connect_finish,
     connect_start,
+    local_time,
 )
+from advocacy.services.tokens import expiry_threshold
 from networks import NetworkError, display_name
 from networks.registry import NETWORKS
 
@@ -28,7 +34,22 @@ def _network(network: str) -> str:
 @login_required
 def connections(request: HttpRequest) -> HttpResponse:
     accounts = accounts_for_user(request.user)
-    rows = [{"key": n, "name": display_name(n), "account": accounts.get(n)} for n in NETWORKS]
+    now = timezone.now()
+    rows = []
+    for network in NETWORKS:
+        account = accounts.get(network)
+        live = account is not None and account.status != AccountStatus.REVOKED
+        rows.append({
+            "key": network,
+            "name": display_name(network),
+            "account": account,
+            # Connected, but the employee did not allow posting: say so, not "expired".
+            "cannot_post": live and not account_can_post(account),
+            "problem": account_block_reason(account) if live else "",
+            # A token that lives hours and cannot renew itself (X without offline.access).
+            "short_lived": live and expiry_threshold(account, now) == "once",
+            "expires_local": local_time(account.expires_at, request.user) if live and account.expires_at else "",
+        })
     return render(request, "advocacy/connections.html", {"rows": rows})
 
 
@@ -59,11 +80,13 @@ def connect_callback(request: HttpRequest, network: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect(request.session.pop("chorus.after_connect", None) or "connections")
     who = result.account.handle or result.account.display_name
-    messages.success(
-        request,
-        f"{display_name(network)} {'reconnected' if result.reconnected else 'connected'}"
-        f"{f' as {who}' if who else ''}. You can share now.",
-    )
+    done = f"{display_name(network)} {'reconnected' if result.reconnected else 'connected'}{f' as {who}' if who else ''}."
+    if not result.can_post:
+        messages.warning(request, f"{done} {result.warning}")
+    elif result.warning:
+        messages.warning(request, f"{done} You can share now. {result.warning}")
+    else:
+        messages.success(request, f"{done} You can share now.")
     return redirect(request.session.pop("chorus.after_connect", None) or "connections")
 
 

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 from advocacy.selectors import accounts_for_user, shared_networks_by_item
 from content.models import Campaign, ContentType, Topic
@@ -20,6 +21,7 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+@never_cache  # the "LinkedIn ✓" pills must be current when the employee comes Back from sharing
 @login_required
 def feed(request: HttpRequest) -> HttpResponse:
     topic = _int(request.GET.get("topic"))

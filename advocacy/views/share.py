@@ -1,4 +1,19 @@
-"""The share dialog and "My shares"."""
+"""The share dialog and "My shares".
+
+No accidental second post, and the browser's Back button:
+
+- Each render of the dialog carries a fresh idempotency key (kept when the form comes back
+  with an error). The same rendered form sent again — a double click, or a stale copy of the
+  page — replays that key: ``share_create`` returns the shares it already made, nothing new
+  is posted, and the employee is told it was already shared.
+- The dialog is never cached (``Cache-Control: no-store``), so Back after sharing asks the
+  server again and gets a *new* render that says "You shared this on LinkedIn … — view
+  post"; that network's box is then "Share again on LinkedIn" (``share_again``), unticked.
+  The key field has ``autocomplete="off"`` so form restoration does not put the old key into
+  the new page, and portal.js reloads the page if a browser restores it from the
+  back/forward cache anyway. Whichever copy is sent, nothing is posted twice: an old key
+  is a replay, a new key meets the server's "shared recently" rule (``share_create``).
+"""
 
 import uuid
 import zoneinfo
@@ -12,13 +27,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
-from advocacy.selectors import accounts_for_user, share_for_user, shares_for_user
+from advocacy.models import Share
+from advocacy.selectors import accounts_for_user, recent_shares_by_network, share_for_user, shares_for_user
 from advocacy.services.sharing import (
     ShareError,
     ShareRequest,
+    recent_share_phrase,
     share_cancel,
     share_confirm,
     share_create,
@@ -45,6 +63,7 @@ def _parse_local(value: str, tz_name: str) -> datetime | None:
     return timezone.make_aware(naive, zoneinfo.ZoneInfo(tz_name or "UTC"))
 
 
+@never_cache  # Back must ask the server again: see the module docstring
 @login_required
 @require_http_methods(["GET", "POST"])
 def share_dialog(request: HttpRequest, item_id: int) -> HttpResponse:
@@ -52,14 +71,15 @@ def share_dialog(request: HttpRequest, item_id: int) -> HttpResponse:
     posted = request.POST if request.method == "POST" else None
     disclosure = item.disclosure or ComplianceSettings.load().default_disclosure
     link_example = f"{settings.SITE_URL}/r/XXXXXXXXXX" if item.url else ""
-    networks = _network_rows(
-        item=item, user=request.user, posted=posted, disclosure=disclosure, link_example=link_example
-    )
     errors: dict[str, str] = {}
     if posted is not None:
         errors = _submit(request, item=item, posted=posted)
         if not errors:
             return redirect("my_shares")
+    # After the submit: a refused form shows what is true now (another tab may have shared).
+    networks = _network_rows(
+        item=item, user=request.user, posted=posted, disclosure=disclosure, link_example=link_example
+    )
 
     for n in networks:
         n["error"] = errors.get(n["key"], "")
@@ -69,6 +89,7 @@ def share_dialog(request: HttpRequest, item_id: int) -> HttpResponse:
         "disclosure": disclosure,
         "link_example": link_example,
         "errors": errors,
+        # A fresh key per render; the same key again when the form comes back with an error.
         "idempotency_key": (posted.get("idempotency_key") if posted is not None else "") or uuid.uuid4().hex,
         "when": posted.get("when", "now") if posted is not None else "now",
         "scheduled_for": posted.get("scheduled_for", "") if posted is not None else "",
@@ -79,8 +100,13 @@ def _network_rows(
     *, item: ContentItem, user: User, posted: QueryDict | None, disclosure: str, link_example: str
 ) -> list[dict[str, Any]]:
     """One row per network the item may go to: the account, the text in the box (what the
-    employee typed, else what they are offered) and whether it is ticked."""
+    employee typed, else what they are offered) and whether it is ticked.
+
+    A network this person shared the item to recently says so ("You shared this on LinkedIn
+    2 hours ago — view post") and its box is "Share again on LinkedIn" (``share_again``),
+    unticked unless the employee ticked it."""
     accounts = accounts_for_user(user)
+    recent = recent_shares_by_network(user, item.pk, networks=list(item.networks))
     rows = []
     for network in item.networks:
         account = accounts.get(network)
@@ -88,6 +114,11 @@ def _network_rows(
         text = share_text_offered(item, network, user)
         if posted is not None and not item.text_locked and f"text_{network}" in posted:
             text = posted.get(f"text_{network}", "")
+        shared: Share | None = recent.get(network)
+        if shared is not None:
+            checked = posted is not None and network in posted.getlist("share_again")
+        else:
+            checked = network in posted.getlist("networks") if posted is not None else connected
         rows.append({
             "key": network,
             "name": display_name(network),
@@ -95,7 +126,10 @@ def _network_rows(
             "connected": connected,
             "text": text,
             "variants": [t for t in item.share_texts.all() if t.network == network],
-            "checked": network in posted.getlist("networks") if posted is not None else connected,
+            "checked": checked,
+            "recent": shared,
+            "recent_text": recent_share_phrase(shared) if shared else "",
+            "recent_url": shared.remote_url if shared and shared.status == "posted" else "",
             "composed_example": compose_share_text(text, link_url=link_example or None, disclosure=disclosure),
         })
     return rows
@@ -112,21 +146,33 @@ def _submit(request: HttpRequest, *, item: ContentItem, posted: QueryDict) -> di
     texts = {} if item.text_locked else {
         network: posted.get(f"text_{network}", "") for network in item.networks if f"text_{network}" in posted
     }
+    # A recently shared network's box is "Share again on …": ticking it chooses the network.
+    share_again = [n for n in posted.getlist("share_again") if n]
+    chosen = list(dict.fromkeys([*posted.getlist("networks"), *share_again]))
     try:
         shares = share_create(user=request.user, item=item, request=ShareRequest(
-            networks=posted.getlist("networks"), texts=texts,
-            idempotency_key=posted.get("idempotency_key", ""), scheduled_for=when,
+            networks=chosen, texts=texts, idempotency_key=posted.get("idempotency_key", ""),
+            scheduled_for=when, share_again=set(share_again),
         ))
     except ShareError as exc:
+        if exc.code == "no_network" and (
+            recent := recent_shares_by_network(request.user, item.pk, networks=list(item.networks))
+        ):
+            names = " and ".join(display_name(n) for n in item.networks if n in recent)
+            return {"form": f"Nothing new was shared: you already shared this on {names}. "
+                            "To post it a second time, tick “Share again”."}
         return {exc.network or "form": str(exc)}
     names = " and ".join(s.get_network_display() for s in shares)
-    if when:
+    if shares.replayed:
+        messages.warning(request, f"Already shared on {names}: this form was sent before, so nothing new was posted.")
+    elif when:
         messages.success(request, f"Scheduled for {timezone.localtime(when):%a %d %b, %H:%M} on {names}.")
     else:
         messages.success(request, f"Sharing on {names}… you'll see it posted in a moment.")
     return {}
 
 
+@never_cache  # statuses change under the page; Back shows them as they are now
 @login_required
 def my_shares(request: HttpRequest) -> HttpResponse:
     shares = shares_for_user(request.user).order_by("-created_at")

@@ -6,6 +6,7 @@ one-to-one ``ShareMetrics``.
 """
 
 from .clicks import Click, ClickKind, DailySalt, Device
+from .denials import MetricsDenial
 from .engagement import ApiUsage, EngagementSnapshot, ShareMetrics
 from .enrolment import EnrolmentSnapshot
 from .points import PointsEntry, PointsKind, PointsMonth, PointsRule
@@ -23,6 +24,7 @@ __all__ = [
     "EngagementSnapshot",
     "EnrolmentSnapshot",
     "ItemDay",
+    "MetricsDenial",
     "PointsEntry",
     "PointsKind",
     "PointsMonth",

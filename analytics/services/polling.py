@@ -17,12 +17,24 @@ per network:
 Shares whose author must reconnect (or disconnected) are skipped: a dead or withdrawn
 connection means no reading on the employee's behalf. Each batch (an X chunk, a
 LinkedIn author) succeeds or fails alone: a provider error delays that batch only.
+
+What the providers refuse is remembered, so it is not asked for again and again:
+
+- A metric refused with a 403 (the adapter's ``denied_metrics``) is recorded for that
+  account with the scopes it had (``MetricsDenial``) and not asked for again until the
+  account's scopes change (the employee reconnected, granting more). An account whose
+  every metric is refused is skipped without a call.
+- X posts it reports as unavailable (deleted, protected, not returned) stop being polled.
+
+Budgets are charged for the HTTP calls the adapter actually made (``metrics_calls``),
+never for the calls planned: a refused metric, a post found missing half-way or a batch
+that failed early costs only what it really cost.
 """
 
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -32,10 +44,10 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from advocacy.models import AccountStatus, ProgrammeSettings
+from advocacy.models import AccountStatus, ProgrammeSettings, SocialAccount
 from advocacy.services.sharing import x_month_spend
 from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect
-from analytics.models import ApiUsage, EngagementSnapshot, ShareMetrics
+from analytics.models import ApiUsage, EngagementSnapshot, MetricsDenial, ShareMetrics
 from analytics.periods import next_utc_midnight, utc_day
 from analytics.services.rollups import poll_schedule, share_days_rebuild
 from core.redis import get_redis
@@ -46,6 +58,7 @@ from networks import (
     NetworkAdapter,
     NetworkError,
     PostMetrics,
+    RejectedError,
 )
 from networks.linkedin import ANALYTICS_SCOPE, METRICS
 from networks.registry import get_adapter
@@ -213,9 +226,15 @@ def _poll_x(rows, now, adapter_factory, result: PollResult) -> set[tuple[int, da
             _delay(chunk, now + timedelta(seconds=wait), "Waiting for X's rate limit window.")
             result.delayed += len(chunk)
             continue
+        adapter.metrics_calls = 0
         try:
             metrics = adapter.fetch_metrics(remote_ids=[r.share.remote_id for r in chunk])
         except NetworkError as exc:
+            made = _calls_made(adapter)
+            _settle_x_lookup(now, made)
+            result.calls["x"] += made
+            if made:
+                _usage("x", today, calls=made, posts=0, billed=0, cost=Decimal("0"))
             result.delayed += len(chunk)
             result.errors.append(f"x: {exc}")
             delay = CONFIG_DELAY if isinstance(exc, ConfigError | AuthError) else _backoff(
@@ -223,14 +242,36 @@ def _poll_x(rows, now, adapter_factory, result: PollResult) -> set[tuple[int, da
             logger.warning("X metrics batch of %d delayed: %s", len(chunk), exc)
             _delay(chunk, now + delay, f"X: {exc}")
             continue
-        finally:
-            result.calls["x"] += 1
-        billed = sum(1 for r in chunk if r.last_read_day != today)
-        _usage("x", today, calls=1, posts=len(chunk), billed=billed,
+        made = _calls_made(adapter)
+        _settle_x_lookup(now, made)
+        result.calls["x"] += made
+        if adapter.denied_metrics:  # app-token reads: the app's access level, not an account's
+            logger.warning("X refused metrics %s to Chorus's app", sorted(adapter.denied_metrics))
+        billed = sum(1 for r in chunk if r.last_read_day != today) if made else 0
+        _usage("x", today, calls=made, posts=len(chunk), billed=billed,
                cost=billed * Decimal(str(settings.X_COST_READ)))
-        pairs |= _store(chunk, metrics, adapter.unavailable, now, "x")
+        # Deleted, protected or not returned: X will not give it to us later either.
+        pairs |= _store(chunk, metrics, adapter.unavailable, now, "x", stop_unavailable=True)
         result.polled += len(chunk)
     return pairs
+
+
+def _calls_made(adapter: NetworkAdapter) -> int:
+    """The HTTP calls the last ``fetch_metrics`` really made (the adapter counts them, also
+    when it raised): what budgets are charged, never the calls planned."""
+    return max(0, int(getattr(adapter, "metrics_calls", 0) or 0))
+
+
+def _settle_x_lookup(now: datetime, made: int) -> None:
+    """One lookup was reserved per chunk before the call: give back what was not used
+    (no call at all) or take the extra ones (X's 400 for a bad id is followed by a retry)."""
+    if made == 1:
+        return
+    key = f"budget:x:lookup:{int(now.timestamp()) // 900}"
+    try:
+        get_redis().incrby(key, made - 1)
+    except redis.RedisError:
+        pass
 
 
 # --------------------------------------------------------------------------- LinkedIn
@@ -248,6 +289,47 @@ def _reserve_linkedin(now: datetime, calls: int) -> bool:
         client.decrby(key, calls)
         return False
     return True
+
+
+def _settle_linkedin(now: datetime, planned: int, made: int) -> None:
+    """The day's budget was reserved for the calls planned: charge the calls made instead."""
+    if planned == made:
+        return
+    try:
+        get_redis().decrby(f"budget:linkedin:analytics:{utc_day(now):%Y%m%d}", planned - made)
+    except redis.RedisError:
+        pass
+
+
+def _fetch_linkedin(adapter: NetworkAdapter, remote_ids: list[str], token, skip: frozenset[str]):
+    """``fetch_metrics`` without the metrics already refused to this account: the adapter
+    makes no call for them (``skip_metrics``)."""
+    return adapter.fetch_metrics(remote_ids=remote_ids, token=token, skip_metrics=skip)
+
+
+def _scope_key(scopes: str) -> frozenset[str]:
+    return frozenset(scopes.replace(",", " ").split())
+
+
+def _denied_metrics(account: SocialAccount) -> frozenset[str]:
+    """The metrics this account's connection was refused, while its scopes are the ones it
+    had then. New scopes (a reconnect that granted more): forgotten, and asked again."""
+    denial = MetricsDenial.objects.filter(account=account).first()
+    if denial is None:
+        return frozenset()
+    if _scope_key(denial.scopes) != _scope_key(account.scopes):
+        denial.delete()
+        return frozenset()
+    return denial.metric_set
+
+
+def _record_denied(account: SocialAccount, metrics: set[str], now: datetime) -> None:
+    """Remember refused metrics (adding to what this account was already refused)."""
+    known = _denied_metrics(account)
+    MetricsDenial.objects.update_or_create(
+        account=account,
+        defaults={"metrics": " ".join(sorted(known | metrics)), "scopes": account.scopes, "denied_at": now},
+    )
 
 
 def _poll_linkedin(rows, now, adapter_factory, result: PollResult) -> set[tuple[int, date]]:
@@ -268,33 +350,63 @@ def _poll_linkedin(rows, now, adapter_factory, result: PollResult) -> set[tuple[
     pairs: set[tuple[int, date]] = set()
     for batch in by_account.values():
         account = batch[0].share.account
-        calls = len(METRICS) * len(batch)
-        if not _reserve_linkedin(now, calls):
+        denied = _denied_metrics(account)
+        wanted = [m for m in METRICS if m not in denied]
+        if not wanted:
+            # Every metric was refused to these scopes: no call until they change.
+            for row in batch:
+                _skip(row, now, "LinkedIn refused this connection's post statistics (403): "
+                                "not polled until it is reconnected with more permissions.")
+            result.skipped += len(batch)
+            continue
+        planned = len(wanted) * len(batch)
+        if not _reserve_linkedin(now, planned):
             _delay(batch, next_utc_midnight(now), "LinkedIn analytics budget for today is used up.")
             result.delayed += len(batch)
             continue
         adapter = adapter_factory("linkedin")
+        adapter.metrics_calls = 0
+        adapter.denied_metrics = set()
+        metrics: dict[str, PostMetrics] = {}
+        failure: NetworkError | None = None
         try:
             token = account_access_token(account=account)
-            metrics = adapter.fetch_metrics(remote_ids=[r.share.remote_id for r in batch], token=token)
-        except AuthError as exc:
+            metrics = _fetch_linkedin(adapter, [r.share.remote_id for r in batch], token, denied)
+        except NetworkError as exc:
+            failure = exc
+        made = _calls_made(adapter)
+        _settle_linkedin(now, planned, made)
+        result.calls["linkedin"] += made
+        if made or failure is None:
+            _usage("linkedin", utc_day(now), calls=made, posts=0 if failure else len(batch), billed=0,
+                   cost=Decimal("0"))
+        refused = set(adapter.denied_metrics)
+        if isinstance(failure, RejectedError) and failure.status == 403:
+            refused |= set(METRICS)  # an adapter that raised its 403 instead of listing it
+        if refused:
+            _record_denied(account, refused, now)
+        if isinstance(failure, AuthError):
             # account_access_token already marked it; a 401 from the analytics call did not.
-            account_mark_needs_reconnect(account=account, reason=str(exc))
+            account_mark_needs_reconnect(account=account, reason=str(failure))
             for row in batch:
                 _skip(row, now, "The author's LinkedIn connection needs reconnecting: not polled.")
             result.skipped += len(batch)
             continue
-        except NetworkError as exc:
-            delay = CONFIG_DELAY if isinstance(exc, ConfigError) else _backoff(getattr(exc, "retry_after", None))
-            logger.warning("LinkedIn metrics of account %s delayed: %s", account.pk, exc)
-            _delay(batch, now + delay, f"LinkedIn: {exc}")
-            result.delayed += len(batch)
-            result.errors.append(f"linkedin: {exc}")
+        if isinstance(failure, RejectedError) and failure.status == 403:
+            for row in batch:
+                _skip(row, now, "LinkedIn refused this connection's post statistics (403): "
+                                "not polled until it is reconnected with more permissions.")
+            result.skipped += len(batch)
             continue
-        finally:
-            result.calls["linkedin"] += calls
-        _usage("linkedin", utc_day(now), calls=calls, posts=len(batch), billed=0, cost=Decimal("0"))
-        pairs |= _store(batch, metrics, adapter.unavailable, now, "linkedin")
+        if failure is not None:
+            delay = CONFIG_DELAY if isinstance(failure, ConfigError) else _backoff(
+                getattr(failure, "retry_after", None))
+            logger.warning("LinkedIn metrics of account %s delayed: %s", account.pk, failure)
+            _delay(batch, now + delay, f"LinkedIn: {failure}")
+            result.delayed += len(batch)
+            result.errors.append(f"linkedin: {failure}")
+            continue
+        pairs |= _store(batch, metrics, adapter.unavailable, now, "linkedin", not_read=denied | refused)
         result.polled += len(batch)
     return pairs
 
@@ -310,10 +422,19 @@ def _usage(network: str, day: date, *, calls: int, posts: int, billed: int, cost
     )
 
 
+# The counts a LinkedIn metric fills. A metric that was not read (skipped or refused) comes
+# back as 0: the stored count stands instead, so no false "unlike" is recorded.
+_COUNT_OF_METRIC = {"REACTION": "reactions", "COMMENT": "comments", "RESHARE": "reshares"}
+
+
 def _store(rows: list[ShareMetrics], metrics: dict[str, PostMetrics], unavailable: dict[str, str],
-           now: datetime, network: str) -> set[tuple[int, date]]:
+           now: datetime, network: str, *, stop_unavailable: bool = False,
+           not_read: frozenset[str] | set[str] = frozenset()) -> set[tuple[int, date]]:
     """Write a snapshot per post read, move the latest totals and the schedule on.
-    Returns the (share, day) pairs whose rollups changed."""
+    ``stop_unavailable``: a post the network calls unavailable is never polled again
+    (otherwise only one it could not find). ``not_read``: metrics this read left out (their
+    stored counts are kept). Returns the (share, day) pairs whose rollups changed."""
+    kept = [_COUNT_OF_METRIC[m] for m in not_read if m in _COUNT_OF_METRIC]
     today = utc_day(now)
     snapshots, pairs = [], set()
     for row in rows:
@@ -327,9 +448,11 @@ def _store(rows: list[ShareMetrics], metrics: dict[str, PostMetrics], unavailabl
         if read is None:
             reason = unavailable.get(share.remote_id, "not returned")
             row.note = f"Not available: {reason}"[:200]
-            if "not find" in reason.lower() or "not found" in reason.lower():
-                row.next_poll_at = None  # deleted: never again
+            if stop_unavailable or "not find" in reason.lower() or "not found" in reason.lower():
+                row.next_poll_at = None  # deleted (or protected): never again
             continue
+        if kept:
+            read = replace(read, **{count: getattr(row, count) for count in kept})
         first_impressions = row.impressions is None and read.impressions is not None
         snapshots.append(EngagementSnapshot(
             share_id=share.pk, taken_at=now, day=today, reactions=read.reactions, comments=read.comments,

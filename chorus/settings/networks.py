@@ -62,3 +62,24 @@ X_APP_POSTS_PER_24_H: int = env.int("X_APP_POSTS_PER_24_H", default=10000)
 X_COST_POST_WITH_URL: float = env.float("X_COST_POST_WITH_URL", default=0.20)
 X_COST_POST: float = env.float("X_COST_POST", default=0.015)
 X_COST_READ: float = env.float("X_COST_READ", default=0.005)
+
+# --- Posting shares through outages (advocacy.services.posting and .breaker) ---
+# A share whose network stays unavailable (5xx, timeouts, connection errors, an open
+# circuit breaker) this long is failed ("… was unavailable for over an hour; press Retry");
+# until then it is retried, never failed.
+SHARE_RETRY_WINDOW_MINUTES: int = env.int("SHARE_RETRY_WINDOW_MINUTES", default=60)
+# Backoff between one share's tries: the first wait, doubling up to the cap (seconds).
+# With 30 and 600 an hour-long outage costs a share about 11 tries.
+SHARE_RETRY_BASE_SECONDS: float = env.float("SHARE_RETRY_BASE_SECONDS", default=30.0)
+SHARE_RETRY_CAP_SECONDS: float = env.float("SHARE_RETRY_CAP_SECONDS", default=600.0)
+# Per-network circuit breaker (in Redis, shared by all workers): this many consecutive
+# outage-type failures open it; shares then wait without calling the network. After the
+# cool-down one probe share is let through; each failed probe doubles the cool-down, up to
+# the maximum. A probe that never reports loses its turn after the lease (seconds).
+SHARE_BREAKER_THRESHOLD: int = env.int("SHARE_BREAKER_THRESHOLD", default=5)
+SHARE_BREAKER_COOLDOWN_SECONDS: float = env.float("SHARE_BREAKER_COOLDOWN_SECONDS", default=30.0)
+SHARE_BREAKER_MAX_COOLDOWN_SECONDS: float = env.float("SHARE_BREAKER_MAX_COOLDOWN_SECONDS", default=300.0)
+SHARE_BREAKER_PROBE_LEASE_SECONDS: float = env.float("SHARE_BREAKER_PROBE_LEASE_SECONDS", default=120.0)
+# Held shares come back (and the stale sweep re-dispatches a network's shares) this many
+# seconds apart, so a recovered network is not hit by the whole backlog at once.
+SHARE_BREAKER_DRAIN_SPACING_SECONDS: float = env.float("SHARE_BREAKER_DRAIN_SPACING_SECONDS", default=1.0)

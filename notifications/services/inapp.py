@@ -1,12 +1,14 @@
 """The notification centre: ``notify()``, reading, marking read, and the events that add to it."""
 
 import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from accounts.models import NotificationPreference, User
 from advocacy.models import Share, SocialAccount
@@ -172,28 +174,88 @@ def share_unconfirmed_notify(*, share: Share) -> Notification | None:
     )
 
 
-def reconnect_notify(*, account: SocialAccount, reason: str) -> Notification | None:
-    """The connection is dead: in the app and by email, with a one-click reconnect link."""
+# Why a connection without a refresh token runs out, per network, in the employee's words.
+_LIFETIME_WHY = {"linkedin": "LinkedIn connections last 60 days."}
+_NO_RENEW_WHY = {"x": "because posting access wasn't granted to stay signed in"}
+
+
+def _time_left(left: timedelta) -> str:
+    """"3 days", "2 hours", "40 minutes": the real time left, in the largest sensible unit."""
+    seconds = max(0, int(left.total_seconds()))
+    if seconds >= 86400:
+        n, unit = round(seconds / 86400), "day"
+    elif seconds >= 3600:
+        n, unit = round(seconds / 3600), "hour"
+    else:
+        n, unit = max(1, round(seconds / 60)), "minute"
+    return f"{n} {unit}{'s' if n != 1 else ''}"
+
+
+def _local_time(moment: datetime, user: User) -> str:
+    try:
+        zone = ZoneInfo(user.timezone or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return f"{dateformat.format(moment.astimezone(zone), 'j M Y, H:i')} ({zone.key})"
+
+
+def reconnect_notify(*, account: SocialAccount, reason: str, expired: bool = False) -> Notification | None:
+    """The connection is dead: in the app and by email, with a one-click reconnect link.
+    ``expired``: it simply ran out, having no way to renew itself."""
     name = account.get_network_display()
+    why = _NO_RENEW_WHY.get(account.network)
+    if expired and why:
+        # It lapsed because it could never renew itself: say how to avoid it next time.
+        body = (f"Your {name} connection expired: it couldn't renew itself {why}. Reconnect in one click "
+                "and allow Chorus to stay signed in to keep sharing.")
+    elif expired:
+        lifetime = _LIFETIME_WHY.get(account.network, "")
+        body = f"Your {name} connection expired.{f' {lifetime}' if lifetime else ''} Reconnect it in one click " \
+               "to keep sharing."
+    else:
+        said = reason.strip() or "it was refused"
+        body = (f"{name} no longer accepts Chorus's connection: {said}{'' if said.endswith('.') else '.'} "
+                "Reconnect it in one click to keep sharing.")
     return notify(
         user=account.user,
         kind=Notification.Kind.RECONNECT,
         title=f"Reconnect your {name} account",
-        body=f"{name} no longer accepts Chorus's connection ({reason}). Reconnect it in one click to keep sharing.",
+        body=body,
         url=reverse("connect", args=[account.network]),
         email=True,
     )
 
 
 def expiring_notify(*, account: SocialAccount, days_left: int, threshold: str) -> Notification | None:
-    """A connection without a refresh token expires soon: warn once per threshold."""
+    """A connection without a refresh token expires soon: warn once per threshold, with
+    its real expiry and words that fit the network.
+
+    ``threshold`` "7d"/"1d" is LinkedIn's ladder before a 60-day token ends (in the app
+    and by email). "once" is a connection that lives hours from the start (X without
+    ``offline.access``): one warning, in the app only, given while the employee is still
+    connecting; the reconnect notice when it lapses is emailed."""
     name = account.get_network_display()
+    left = account.expires_at - timezone.now()
+    until = _local_time(account.expires_at, account.user)
+    title = f"Your {name} connection expires in {_time_left(left)}"
+    if threshold == "once":
+        why = _NO_RENEW_WHY.get(account.network)
+        body = (
+            f"Your {name} connection can't renew itself{f' {why}' if why else ''}. It works until {until}; "
+            f"after that, reconnect in one click{' and allow Chorus to stay signed in' if why else ''} "
+            "to keep sharing."
+        )
+        key = f"expiring:{account.pk}:{account.expires_at:%Y%m%d%H%M}:once"
+    else:
+        lifetime = _LIFETIME_WHY.get(account.network, f"Your {name} connection can't renew itself.")
+        body = f"{lifetime} It works until {until}. Reconnect now (one click) so your shares keep working."
+        key = f"expiring:{account.pk}:{account.expires_at:%Y%m%d}:{threshold}"
     return notify(
         user=account.user,
         kind=Notification.Kind.EXPIRING,
-        title=f"Your {name} connection expires in {days_left} day{'s' if days_left != 1 else ''}",
-        body=f"{name} connections last 60 days. Reconnect now (one click) so your shares keep working.",
+        title=title,
+        body=body,
         url=reverse("connect", args=[account.network]),
-        dedupe_key=f"expiring:{account.pk}:{account.expires_at:%Y%m%d}:{threshold}",
-        email=True,
+        dedupe_key=key,
+        email=threshold != "once",
     )

@@ -40,6 +40,7 @@ def test_create_share_is_idempotent_and_uses_the_same_rules(api, django_capture_
         again = api.post("/api/v1/shares/", payload, content_type="application/json")
     assert first.status_code == 201 and again.status_code == 201
     assert first.json()[0]["id"] == again.json()[0]["id"] and Share.objects.count() == 1
+    assert "Idempotent-Replayed" not in first and again["Idempotent-Replayed"] == "true"
     assert api.get("/api/v1/shares/").json()["count"] == 1
 
 
@@ -66,4 +67,38 @@ def test_bad_input_gets_one_clear_error_and_changes_nothing(api, payload, status
     assert response.status_code == status, response.json()
     error = response.json()["error"]
     assert error["code"] == code and error["field"] == field and error["message"]
+    assert Share.objects.count() == 0
+
+
+def share(api, item, key, **extra):
+    payload = {"item": item.pk, "networks": ["linkedin"], "idempotency_key": key, **extra}
+    return api.post("/api/v1/shares/", payload, content_type="application/json")
+
+
+def test_a_recent_share_needs_share_again(api, django_capture_on_commit_callbacks):
+    item = published_item()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert share(api, item, "first").status_code == 201
+        refused = share(api, item, "second")
+    assert refused.status_code == 400
+    assert refused.json()["error"] == {
+        "code": "already_shared",
+        "message": "You shared this on LinkedIn just now. To post it a second time, choose “Share again on LinkedIn”.",
+        "field": "linkedin",
+    }
+    assert Share.objects.count() == 1
+
+
+def test_share_again_in_the_api(api, django_capture_on_commit_callbacks):
+    item = published_item()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = share(api, item, "first")
+        again = share(api, item, "second", share_again=["linkedin"])
+    assert first.status_code == again.status_code == 201 and len(callbacks) == 2
+    assert first.json()[0]["id"] != again.json()[0]["id"] and Share.objects.count() == 2
+
+
+def test_share_again_must_name_a_network(api):
+    response = share(api, published_item(), "k", share_again=["myspace"])
+    assert response.status_code == 400 and response.json()["error"]["field"] == "share_again"
     assert Share.objects.count() == 0

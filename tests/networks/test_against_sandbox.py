@@ -281,6 +281,9 @@ FAULTS = [
     ("linkedin", "revoked_token", AuthError, {"code": 65601}),
     ("linkedin", "forbidden", RejectedError, {"reason": "forbidden"}),
     ("linkedin", "duplicate", RejectedError, {"duplicate": True, "duplicate_of": "urn:li:share:7000000000000000000"}),
+    # A 500 to the create call may still have created the post: reconcile, don't re-post.
+    ("linkedin", "error", AmbiguousPostError, {"status": 500}),
+    # A 503 says LinkedIn did not handle it: an outage, waited out.
     ("linkedin", "error", TransientError, {"status": 503}),
     ("x", "expired_token", AuthError, {}),
     ("x", "forbidden", RejectedError, {"reason": "forbidden"}),
@@ -295,7 +298,7 @@ def test_injected_faults_map_to_our_errors(sandbox, linkedin, x, network, kind, 
     adapter = linkedin if network == "linkedin" else x
     tokens = connect(adapter)
     me = adapter.profile(token=tokens)
-    sandbox.faults.next(kind, network=network, group="post")
+    sandbox.faults.next(kind, network=network, group="post", **{k: v for k, v in attrs.items() if k == "status"})
 
     with pytest.raises(error) as caught:
         adapter.publish(token=tokens, post=PostRequest(author_id=me.remote_id, text="Fault drill"))

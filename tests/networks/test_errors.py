@@ -11,6 +11,7 @@ import responses
 from freezegun import freeze_time
 
 from networks import (
+    AmbiguousPostError,
     AuthError,
     ConfigError,
     NetworkError,
@@ -68,7 +69,8 @@ LINKEDIN_CASES = [
         ConfigError,
         {"code": "NONEXISTENT_VERSION"},
     ),
-    (500, {"status": 500, "message": "Internal Server Error"}, TransientError, {"retry_after": None}),
+    # A 5xx to the create call is ambiguous: the post may exist (wire.possibly_sent's rule).
+    (500, {"status": 500, "message": "Internal Server Error"}, AmbiguousPostError, {}),
 ]
 
 
@@ -111,10 +113,10 @@ def test_linkedin_429_waits_until_midnight_utc(mocked, linkedin):
     ("body", "content_type"),
     [("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"), ("", "text/plain")],
 )
-def test_linkedin_non_json_5xx_is_transient(mocked, linkedin, body, content_type):
+def test_linkedin_non_json_5xx_on_publish_is_ambiguous(mocked, linkedin, body, content_type):
     mocked.add(responses.POST, LINKEDIN_POSTS, status=502, body=body, content_type=content_type)
 
-    with pytest.raises(TransientError) as caught:
+    with pytest.raises(AmbiguousPostError) as caught:
         linkedin.publish(token="member-token", post=POST)
 
     assert "<html>" not in caught.value.provider_message

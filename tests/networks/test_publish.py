@@ -157,7 +157,11 @@ TIMELINE = {
 
 @pytest.mark.parametrize(
     ("text", "link"),
-    [("Q&A: results <final>\n\nhttps://example.com/q3", None), ("Q&A:   results <final>", None), ("different words", "https://example.com/q3/")],
+    [
+        ("Q&A: results <final>\n\nhttps://example.com/q3", None),
+        ("Q&A:   results <final>  https://example.com/q3", None),
+        ("different words", "https://example.com/q3/"),
+    ],
     ids=["text-with-link", "text-spacing", "link-only"],
 )
 def test_x_find_recent_post_matches(mocked, x, text, link):

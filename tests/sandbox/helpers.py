@@ -2,7 +2,7 @@
 
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import requests
 from requests_oauthlib import OAuth2Session
@@ -149,3 +149,27 @@ def x_post(sandbox: SandboxServer, token: str, text: str, **kwargs: Any) -> requ
         f"{sandbox.url}/x/2/tweets", json={"text": text}, headers={"Authorization": f"Bearer {token}"},
         timeout=kwargs.pop("timeout", TIMEOUT), **kwargs,
     )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def li_analytics(sandbox: SandboxServer, token: str, urn: str, metric: str = "IMPRESSION") -> requests.Response:
+    key = "share" if ":share:" in urn else "ugc"
+    url = (f"{sandbox.url}/linkedin/rest/memberCreatorPostAnalytics?q=entity&entity=({key}:{quote(urn, safe='')})"
+           f"&queryType={metric}&aggregation=TOTAL")
+    return requests.get(url, headers=li_headers(token), timeout=TIMEOUT)
+
+
+def li_userinfo(sandbox: SandboxServer, token: str) -> requests.Response:
+    return requests.get(f"{sandbox.url}/linkedin/v2/userinfo", headers=bearer(token), timeout=TIMEOUT)
+
+
+def x_me(sandbox: SandboxServer, token: str) -> requests.Response:
+    return requests.get(f"{sandbox.url}/x/2/users/me", headers=bearer(token), timeout=TIMEOUT)
+
+
+def x_lookup(sandbox: SandboxServer, ids: list[str], token: str = X_APP_BEARER, **params: str) -> requests.Response:
+    return requests.get(f"{sandbox.url}/x/2/tweets", params={"ids": ",".join(ids), **params}, headers=bearer(token),
+                        timeout=TIMEOUT)

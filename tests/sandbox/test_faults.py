@@ -98,7 +98,7 @@ def test_duplicate_and_version_faults(sandbox: SandboxServer) -> None:
     sandbox.faults.next("version_retired", network="linkedin")
     assert li_post(sandbox, token, "v").status_code == 426
     sandbox.faults.next("duplicate")
-    assert li_post(sandbox, token, "d").json()["code"] == "DUPLICATE_POST"
+    assert li_post(sandbox, token, "d").json()["errorDetails"]["inputErrors"][0]["code"] == "DUPLICATE_POST"
     x_token = x_connect(sandbox)["access_token"]
     sandbox.faults.next("duplicate", network="x")
     assert x_post(sandbox, x_token, "fresh text").status_code == 403

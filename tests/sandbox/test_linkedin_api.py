@@ -138,10 +138,13 @@ def test_missing_fields_bad_json_long_text_and_wrong_author(sandbox: SandboxServ
 
 
 def test_duplicate_within_ten_minutes_is_422(sandbox: SandboxServer, token: str) -> None:
-    assert li_post(sandbox, token, "Same words").status_code == 201
+    first = li_post(sandbox, token, "Same words")
+    assert first.status_code == 201
     duplicate = li_post(sandbox, token, "Same words")
     assert duplicate.status_code == 422
-    assert duplicate.json()["code"] == "DUPLICATE_POST" and "duplicate" in duplicate.json()["message"]
+    body = duplicate.json()  # LinkedIn's real shape: the code only in errorDetails, the URN in the message
+    assert body["errorDetails"]["inputErrors"][0]["code"] == "DUPLICATE_POST" and "code" not in body
+    assert body["message"].endswith(f"Content is a duplicate of {first.headers['x-restli-id']}")
     sandbox.clock.advance(601)
     assert li_post(sandbox, token, "Same words").status_code == 201
 

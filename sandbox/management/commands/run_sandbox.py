@@ -3,11 +3,17 @@
 Faults can be set at start -- flags, or the environment: SANDBOX_FAULTS holds the JSON of
 ``POST /_sandbox/faults`` or ``;``-separated ``--fault`` specs, SANDBOX_CONFIG the JSON of
 ``POST /_sandbox/config`` -- and changed later over HTTP while Chorus is running.
+
+Members, tokens, posts and the clock offset are kept in ``--state-file`` (default
+``var/sandbox-state.json``), so restarting ``make run`` keeps employees' connections and
+"view post" links working; ``--state-file ''`` keeps everything in memory, ``--fresh``
+starts from an empty state.
 """
 
 import json
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -40,11 +46,14 @@ def build_server(options: dict[str, Any], environ: dict[str, str] | None = None)
         x_public_client=bool(options.get("x_public_client")),
         x_legacy_429_body=bool(options.get("x_legacy_429")),
     )
+    state_file = options.get("state_file") or None
     try:
         for source in (environ.get("SANDBOX_CONFIG"), options.get("config")):
             if source:
                 config.update(json.loads(source))
-        server = SandboxServer(port=options.get("port") or 0, config=config)
+        if state_file and options.get("fresh"):
+            Path(state_file).unlink(missing_ok=True)
+        server = SandboxServer(port=options.get("port") or 0, config=config, state_file=state_file)
         for source in (environ.get("SANDBOX_FAULTS"), options.get("faults_json")):
             if source and source.lstrip().startswith("{"):
                 server.faults.update(json.loads(source))
@@ -61,6 +70,11 @@ def build_server(options: dict[str, Any], environ: dict[str, str] | None = None)
     except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
         raise CommandError(f"invalid sandbox option: {exc}") from exc
     return server
+
+
+def default_state_file() -> Path:
+    var_dir = getattr(settings, "VAR_DIR", None) or Path(settings.BASE_DIR) / "var"
+    return Path(var_dir) / "sandbox-state.json"
 
 
 class Command(BaseCommand):
@@ -83,10 +97,18 @@ class Command(BaseCommand):
         parser.add_argument("--x-public-client", action="store_true", help="X token endpoint without Basic auth")
         parser.add_argument("--x-legacy-429", action="store_true", help="X 429 in the old errors[] shape")
         parser.add_argument("--log-requests", action="store_true")
+        parser.add_argument(
+            "--state-file", default=str(default_state_file()), metavar="PATH",
+            help="JSON file that keeps members, tokens, posts and the clock across restarts "
+                 "(default: var/sandbox-state.json; '' keeps everything in memory)",
+        )
+        parser.add_argument("--fresh", action="store_true", help="delete the state file first: start empty")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["log_requests"]:
-            logging.basicConfig(level=logging.INFO, format="%(asctime)s sandbox %(message)s")
+        logging.basicConfig(
+            level=logging.INFO if options["log_requests"] else logging.WARNING,
+            format="%(asctime)s sandbox %(message)s",
+        )
         server = build_server(options)
 
         server.mount("/site", demo_site)  # the demo company's website, linked from demo content
@@ -104,7 +126,15 @@ class Command(BaseCommand):
         faults = server.faults.to_dict()
         write(f"  Faults        latency_ms={faults['latency_ms']} error_rate={faults['error_rate']} "
               f"hang_seconds={faults['hang_seconds']} rules={len(faults['rules'])}; kinds: {', '.join(FAULT_KINDS)}")
-        write(f"  Control       {url}/_sandbox/state  /_sandbox/faults  /_sandbox/clock  /_sandbox/config  /_sandbox/reset")
+        write(f"  Control       {url}/_sandbox/state  /_sandbox/faults  /_sandbox/clock  /_sandbox/config  "
+              "/_sandbox/requests  /_sandbox/reset")
+        if server.state_file is not None:
+            counts = server.state.snapshot()["counts"]
+            write(f"  State file    {server.state_file}  (kept across restarts; {counts['linkedin']['posts']} LinkedIn "
+                  f"and {counts['x']['posts']} X posts, {counts['linkedin']['active_tokens'] + counts['x']['active_tokens']}"
+                  " active tokens)")
+        else:
+            write("  State         in memory only (forgotten when the sandbox stops)")
         self.stdout.flush()
         try:
             server.serve_forever()

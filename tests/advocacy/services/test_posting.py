@@ -233,27 +233,33 @@ def test_x_duplicate_not_found_is_unconfirmed(ann, networks, django_capture_on_c
     assert share.error_message == "X says this was already posted, but we couldn't find the post."
 
 
-@pytest.mark.parametrize(("attempts", "low", "high"), [(1, 7.5, 15), (2, 7.5, 30), (4, 7.5, 120), (5, 7.5, 240)])
-def test_retry_delay_is_exponential_with_full_jitter(ann, networks, attempts, low, high,
-                                                               django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(("attempts", "ceiling"), [(1, 30), (2, 60), (4, 240), (5, 480), (6, 600), (9, 600)])
+def test_retry_delay_is_exponential_capped_with_a_little_jitter(ann, networks, attempts, ceiling,
+                                                                django_capture_on_commit_callbacks):
+    """30 s doubling up to 10 minutes, plus up to a fifth below the cap: never sooner than
+    the schedule, so the waits of one share add up to the retry window (test_posting_outcomes)."""
     from advocacy.services import posting
+    from networks import get_adapter
 
     [share] = make_shares(ann, django_capture_on_commit_callbacks, networks=["x"])
     share.attempts = attempts
     delays = set()
     for _ in range(20):
-        outcome = posting._retry(share, posting.TransientError("X is busy."))
+        outcome = posting._retry(share, posting.TransientError("X is busy.", status=503), get_adapter("x"))
         delays.add(outcome.retry_in)
         Share.objects.filter(pk=share.pk).update(status="queued")
-    assert all(low <= d <= high for d in delays) and len(delays) > 1
+    assert all(ceiling <= d <= min(ceiling * 1.2, 600) for d in delays)
+    assert len(delays) > 1 if ceiling < 600 else delays == {600}  # never beyond the cap
 
 
 def test_retry_delay_honours_retry_after(ann, networks, django_capture_on_commit_callbacks):
     from advocacy.services import posting
+    from networks import get_adapter
 
     [share] = make_shares(ann, django_capture_on_commit_callbacks, networks=["x"])
     share.attempts = 1
-    outcome = posting._retry(share, posting.TransientError("X's rate limit.", retry_after=7200.0))
+    outcome = posting._retry(share, posting.TransientError("X's rate limit.", status=429, retry_after=7200.0),
+                             get_adapter("x"))
     assert outcome.retry_in == 7200.0  # beyond the cap: the provider knows best
 
 

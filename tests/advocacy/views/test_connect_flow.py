@@ -1,11 +1,15 @@
 """Connecting LinkedIn and X through the real OAuth flow against the sandbox networks."""
 
+import html
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from advocacy.models import SocialAccount
 from tests.factories import UserFactory
@@ -150,3 +154,41 @@ def test_next_must_stay_on_this_site(client, ann, networks):
     url = client.get("/connections/x/connect/?next=https://evil.example/")["Location"]
     response = client.get(reverse("connect_callback", args=["x"]), consent(url))
     assert response["Location"] == reverse("connections")
+
+
+def page_text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def test_x_without_offline_access_connects_with_a_warning_and_its_real_expiry(client, ann, networks, redis_url):
+    # X granted no offline.access (Chorus asks for it; the grant is what counts): no refresh token.
+    url = start(client, "x").replace("offline.access", "").replace("+&", "&")
+    page = page_text(callback(client, "x", consent(url)))
+    account = SocialAccount.objects.get(user=ann)
+    assert (account.refresh_token, account.status) == ("", "expiring")
+    expires = timezone.localtime(account.expires_at, ZoneInfo("UTC"))
+    assert timedelta(hours=1, minutes=59) < account.expires_at - timezone.now() <= timedelta(hours=2)
+    assert ("This X connection can't renew itself because posting access wasn't granted to stay signed in. "
+            f"It works until {expires:%-d %b %Y, %H:%M} (UTC)") in page
+    assert "60 days" not in page
+    listing = page_text(client.get(reverse("connections")))
+    assert f"This connection can't renew itself: it works until {expires:%-d %b %Y, %H:%M} (UTC)" in listing
+    assert "Renewed automatically" not in listing
+
+
+def test_consent_without_posting_permission_is_shown_as_cannot_post(client, ann, networks, settings, redis_url):
+    settings.LINKEDIN_SCOPES = ["openid", "profile", "email"]  # the member may untick posting; here it is not asked
+    page = page_text(callback(client, "linkedin", consent(start(client, "linkedin"))))
+    message = "Chorus can't post to LinkedIn for you: posting wasn't allowed when you connected. " \
+              "Reconnect LinkedIn and allow posting."
+    assert message in page and "You can share now" not in page
+    account = SocialAccount.objects.get(user=ann)
+    assert (account.status, account.last_error, account.is_usable) == ("reconnect", message, False)
+    listing = page_text(client.get(reverse("connections")))
+    assert "Can't post" in listing and message in listing and "Reconnect and allow posting" in listing
+
+    settings.LINKEDIN_SCOPES = ["openid", "profile", "email", "w_member_social"]
+    page = page_text(callback(client, "linkedin", consent(start(client, "linkedin"))))
+    assert "LinkedIn reconnected" in page and "You can share now" in page
+    account.refresh_from_db()
+    assert (account.status, account.last_error) == ("active", "")
