@@ -6,7 +6,8 @@ import logging
 from celery import shared_task
 
 from advocacy.heartbeat import HEARTBEAT_TASK, heartbeat_record
-from advocacy.services.posting import share_post, shares_dispatch_due, shares_sweep_stale
+from advocacy.services.posting import share_post
+from advocacy.services.sweeps import shares_dispatch_due, shares_sweep_stale
 from advocacy.services.tokens import accounts_refresh_due, accounts_warn_expiring
 from core.queueing import send
 

@@ -68,7 +68,7 @@ Strategy (read this before changing anything here):
      duplicate (the link is unique): *unconfirmed* unless the lookup finds our link.
    - *unconfirmed* shares are shown to the employee, who says whether the post is on
      their profile (``share_confirm``).
-8. **Stale sweeps** (beat): *queued* shares whose last dispatch and planned retry
+8. **Stale sweeps** (beat, ``advocacy.services.sweeps``): *queued* shares whose last dispatch and planned retry
    (``next_attempt_at``) are both more than ``STALE_QUEUED`` ago are enqueued again (the
    broker was down or the message was lost) — not shares merely waiting for their retry or
    for their network's open breaker — a network's shares
@@ -95,12 +95,11 @@ from advocacy.services.breaker import (
     breaker_allow,
     breaker_failure,
     breaker_release_probe,
-    breaker_state,
     breaker_success,
 )
 from advocacy.services.budgets import budget_release, budget_reserve
 from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect
-from core.queueing import enqueue, send
+from core.queueing import enqueue
 from core.retry import backoff
 from networks import (
     AmbiguousPostError,
@@ -630,78 +629,3 @@ def share_reset_attempts(*, share_id: int, user_id: int | None = None) -> bool:
         status=ShareStatus.QUEUED, attempts=0, unavailable_since=None, next_attempt_at=None,
         error_message="", error_code="", updated_at=timezone.now(),
     ))
-
-
-# --------------------------------------------------------------------------- beat
-
-
-def _dispatch(share_id: int, countdown: float) -> None:
-    """Enqueue once the transaction commits, ``countdown`` seconds later (a broker that is
-    down is logged: the stale sweep tries again)."""
-    if countdown <= 0:
-        enqueue(POST_TASK, share_id)
-        return
-
-    def _send() -> None:
-        try:
-            send(POST_TASK, share_id, countdown=countdown)
-        except Exception as exc:
-            logger.warning("could not enqueue %s (%s); a sweep will retry", POST_TASK, exc)
-
-    transaction.on_commit(_send)
-
-
-def shares_dispatch_due(*, now: datetime | None = None) -> int:
-    """Beat: scheduled shares whose time has come become queued and are enqueued."""
-    now = now or timezone.now()
-    ids = list(
-        Share.objects.filter(status=ShareStatus.SCHEDULED, scheduled_for__lte=now).values_list("pk", flat=True)[:1000]
-    )
-    moved = 0
-    for share_id in ids:
-        if Share.objects.filter(pk=share_id, status=ShareStatus.SCHEDULED).update(
-            status=ShareStatus.QUEUED, enqueued_at=now, updated_at=now
-        ):
-            enqueue(POST_TASK, share_id)
-            moved += 1
-    return moved
-
-
-def shares_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
-    """Beat: re-dispatch lost queued shares; treat posting shares from dead workers as ambiguous.
-
-    A queued share is lost when its last dispatch (``enqueued_at``) and its planned retry
-    (``next_attempt_at``) are both older than ``STALE_QUEUED``; a share whose retry is still
-    ahead, or whose network's breaker is holding shares, is merely waiting. Each network's
-    shares are dispatched ``SHARE_BREAKER_DRAIN_SPACING_SECONDS`` apart."""
-    now = now or timezone.now()
-    stale = now - STALE_QUEUED
-    spacing = float(getattr(settings, "SHARE_BREAKER_DRAIN_SPACING_SECONDS", 1.0))
-    waiting = Share.objects.filter(status=ShareStatus.QUEUED).order_by().values_list("network", flat=True).distinct()
-    held = {network for network in waiting if breaker_state(network, now=now.timestamp())["waiting"]}
-    queued = list(
-        Share.objects.filter(status=ShareStatus.QUEUED, enqueued_at__lte=stale)
-        .exclude(next_attempt_at__gt=stale).exclude(network__in=held)
-        .order_by("next_attempt_at", "pk").values_list("pk", "network")[:1000]
-    )
-    redispatched = 0
-    per_network: dict[str, int] = {}
-    for share_id, network in queued:
-        if Share.objects.filter(pk=share_id, status=ShareStatus.QUEUED).update(enqueued_at=now):
-            position = per_network.get(network, 0)
-            per_network[network] = position + 1
-            _dispatch(share_id, position * spacing)
-            redispatched += 1
-    stuck = 0
-    for share_id in Share.objects.filter(
-        status=ShareStatus.POSTING, posting_started_at__lte=now - STALE_POSTING
-    ).values_list("pk", flat=True)[:1000]:
-        # The worker died mid-post: maybe it landed. Mark ambiguous (keeping an earlier
-        # ambiguous attempt: its window counts) and let a task reconcile.
-        if Share.objects.filter(pk=share_id, status=ShareStatus.POSTING).update(
-            status=ShareStatus.QUEUED, ambiguous_at=Coalesce("ambiguous_at", "posting_started_at"),
-            enqueued_at=now, updated_at=now,
-        ):
-            enqueue(POST_TASK, share_id)
-            stuck += 1
-    return {"redispatched": redispatched, "stuck": stuck}

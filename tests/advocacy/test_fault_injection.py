@@ -24,9 +24,9 @@ from advocacy.services.posting import (
     _claim,
     _post_request,
     share_post,
-    shares_sweep_stale,
 )
 from advocacy.services.sharing import ShareRequest, share_create
+from advocacy.services.sweeps import shares_sweep_stale
 from advocacy.services.tokens import account_access_token
 from networks.registry import get_adapter
 from tests.factories import UserFactory, published_item

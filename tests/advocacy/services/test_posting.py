@@ -7,8 +7,9 @@ from django.core import mail
 from django.utils import timezone
 
 from advocacy.models import Share, SocialAccount
-from advocacy.services.posting import share_post, shares_dispatch_due, shares_sweep_stale
+from advocacy.services.posting import share_post
 from advocacy.services.sharing import ShareRequest, share_create, share_retry
+from advocacy.services.sweeps import shares_dispatch_due, shares_sweep_stale
 from notifications.models import Notification
 from tests.factories import UserFactory, published_item
 from tests.support import connect_account

@@ -11,15 +11,15 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from advocacy.models import Share, SocialAccount
-from advocacy.services import posting
+from advocacy.services import posting, sweeps
 from advocacy.services.breaker import breaker_failure, breaker_state
 from advocacy.services.posting import (
     DUPLICATE_TEXT,
     retry_schedule,
     share_post,
     share_reset_attempts,
-    shares_sweep_stale,
 )
+from advocacy.services.sweeps import shares_sweep_stale
 from networks import AuthError, ConfigError, PostBudget, RejectedError, TransientError
 from notifications.models import Notification
 from tests.advocacy.services.fake_network import (
@@ -634,8 +634,8 @@ def test_the_sweep_leaves_waiting_shares_alone_and_spaces_out_lost_ones(
     clock, ann, x_account, li_account, item, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr(posting, "send", lambda name, share_id, countdown=None: sent.append((share_id, countdown)))
-    monkeypatch.setattr(posting, "enqueue", lambda name, share_id: sent.append((share_id, 0)))
+    monkeypatch.setattr(sweeps, "send", lambda name, share_id, countdown=None: sent.append((share_id, countdown)))
+    monkeypatch.setattr(sweeps, "enqueue", lambda name, share_id: sent.append((share_id, 0)))
     old = timezone.now() - timedelta(minutes=10)
     lost = [make_share(ann, x_account, item) for _ in range(3)]
     waiting = make_share(ann, x_account, item)
