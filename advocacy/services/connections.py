@@ -24,14 +24,13 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
+from accounts.localtime import local_time
 from accounts.models import User
 from advocacy.models import AccountStatus, SocialAccount
 from advocacy.services.tokens import account_warn_expiring, admins_alert_once, expiry_threshold
@@ -98,15 +97,6 @@ def account_block_reason(account: SocialAccount | None) -> str:
     if not account.is_usable:
         return account.last_error or f"Your {display_name(account.network)} connection needs reconnecting."
     return ""
-
-
-def local_time(moment: datetime, user: User) -> str:
-    """``moment`` as the employee reads it: "4 Mar 2026, 14:05 (Europe/Paris)"."""
-    try:
-        zone = ZoneInfo(user.timezone or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return f"{dateformat.format(moment.astimezone(zone), 'j M Y, H:i')} ({zone.key})"
 
 
 def redirect_uri(network: str) -> str:

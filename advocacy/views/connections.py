@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.localtime import local_time
 from advocacy.models import AccountStatus
 from advocacy.selectors import accounts_for_user
 from advocacy.services.connections import (
@@ -18,7 +19,6 @@ from advocacy.services.connections import (
     account_set_audience,
     connect_finish,
     connect_start,
-    local_time,
 )
 from advocacy.services.tokens import expiry_threshold
 from networks import NetworkError, display_name

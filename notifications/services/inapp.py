@@ -1,15 +1,15 @@
 """The notification centre: ``notify()``, reading, marking read, and the events that add to it."""
 
 import logging
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
+from accounts.localtime import local_time
 from accounts.models import NotificationPreference, User
 from advocacy.models import Share, SocialAccount
 from content.models import ContentSuggestion, SuggestionStatus
@@ -191,14 +191,6 @@ def _time_left(left: timedelta) -> str:
     return f"{n} {unit}{'s' if n != 1 else ''}"
 
 
-def _local_time(moment: datetime, user: User) -> str:
-    try:
-        zone = ZoneInfo(user.timezone or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return f"{dateformat.format(moment.astimezone(zone), 'j M Y, H:i')} ({zone.key})"
-
-
 def reconnect_notify(*, account: SocialAccount, reason: str, expired: bool = False) -> Notification | None:
     """The connection is dead: in the app and by email, with a one-click reconnect link.
     ``expired``: it simply ran out, having no way to renew itself."""
@@ -236,7 +228,7 @@ def expiring_notify(*, account: SocialAccount, days_left: int, threshold: str) -
     connecting; the reconnect notice when it lapses is emailed."""
     name = account.get_network_display()
     left = account.expires_at - timezone.now()
-    until = _local_time(account.expires_at, account.user)
+    until = local_time(account.expires_at, account.user)
     title = f"Your {name} connection expires in {_time_left(left)}"
     if threshold == "once":
         why = _NO_RENEW_WHY.get(account.network)

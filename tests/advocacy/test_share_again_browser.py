@@ -11,28 +11,18 @@ event loop in this thread, and Django refuses database calls from a thread that 
 the live server answers from its own thread.
 """
 
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, sync_playwright
 
 from advocacy.models import Share
+from tests.browser import launch_chromium
 from tests.factories import UserFactory, published_item
 from tests.support import connect_account
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 
 
@@ -54,14 +44,12 @@ def log_in(page: Page, base: str, email: str) -> None:
 
 
 def test_share_then_back_then_share_posts_once(ann, networks, live_server):
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is required for the browser tests but {CHROMIUM} does not exist.")
     item = published_item(url="https://example.com/story", texts=[("linkedin", "Proud of this launch")])
     dialog_url = f"{live_server.url}{reverse('share_dialog', args=[item.pk])}"
     my_shares_url = f"{live_server.url}{reverse('my_shares')}"
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_context().new_page()
         log_in(page, live_server.url, "ann@example.com")
 

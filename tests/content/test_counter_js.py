@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from content import text_rules
 from content.text_rules import compose_share_text, linkedin_length, measure, x_weighted_length
 from networks import x_text as twitter_text
+from tests.browser import launch_chromium
 from tests.content.test_text_rules import (
     EMOJI,
     FAMILY,
@@ -31,29 +32,14 @@ from tests.content.test_text_rules import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCRIPT = Path(settings.BASE_DIR) / "static" / "js" / "share-counter.js"
 LINK = "https://chorus.example.com/r/AbCdEfGhIj"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is required for the share-counter tests but {CHROMIUM} does not exist. "
-            "Install it with `apt-get install -y chromium` (CI must do the same)."
-        )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 

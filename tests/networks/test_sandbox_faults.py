@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """The sandbox's newer faults, met by our adapters over loopback HTTP.
 
 One test per fault kind (``sandbox.faults.KINDS``), asserting what the adapter does with
@@ -6,7 +7,6 @@ the provider-shaped answer the sandbox gives, plus ``skip_metrics``: once agains
 """
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -18,45 +18,29 @@ from networks import (
     AmbiguousPostError,
     AuthError,
     ConfigError,
-    NetworkAdapter,
     PostRequest,
     RejectedError,
     TransientError,
-    get_adapter,
 )
 from networks.linkedin import METRICS, LinkedInAdapter
-from sandbox import SandboxServer
 
 from .conftest import linkedin_config
-from .test_against_sandbox import REDIRECT, ConsentForm, config_for, connect
+
+# The sandbox, its reset between tests and the two adapters pointed at it: the same
+# fixtures as test_against_sandbox (pytest finds fixtures imported into a module; their
+# names then shadow the imports in each test's arguments, hence F811 below).
+from .test_against_sandbox import (  # noqa: F401
+    REDIRECT,
+    ConsentForm,
+    clean,
+    config_for,
+    connect,
+    linkedin,
+    sandbox,
+    x,
+)
 
 LI_ANALYTICS = "https://api.linkedin.com/rest/memberCreatorPostAnalytics"
-
-
-# The fixtures of test_against_sandbox, for this module.
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def clean(sandbox: SandboxServer) -> Iterator[None]:
-    sandbox.reset()
-    sandbox.clock.reset()
-    yield
-    sandbox.reset()
-    sandbox.clock.reset()
-
-
-@pytest.fixture
-def linkedin(sandbox: SandboxServer) -> NetworkAdapter:
-    return get_adapter("linkedin", config_for(sandbox, "linkedin"))
-
-
-@pytest.fixture
-def x(sandbox: SandboxServer) -> NetworkAdapter:
-    return get_adapter("x", config_for(sandbox, "x"))
 
 
 def metrics_requests(sandbox, network: str) -> int:

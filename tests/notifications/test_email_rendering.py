@@ -10,14 +10,12 @@ from playwright.sync_api import Browser, sync_playwright
 
 from notifications.services.digests import digest_chunk
 from notifications.services.fanout import fanout_chunk
+from tests.browser import launch_chromium
 from tests.factories import CampaignFactory
 from tests.notifications.helpers import days_ago, item_for, person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
@@ -36,12 +34,10 @@ def emails(sales):
 
 
 def test_emails_fit_the_screen_and_show_their_button(emails, tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is required for the email rendering tests but {CHROMIUM} does not exist.")
     folder = tmp_path_factory.mktemp("emails")
     # Started after the database work: Playwright's sync API runs an event loop in this thread.
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch_chromium(playwright)
         for width in (375, 600, 1024):
             for name, html in emails.items():
                 check(browser, name, html, width, folder)
