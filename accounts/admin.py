@@ -1,18 +1,27 @@
 """Django admin for people and teams, with the employee CSV import."""
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from accounts.forms import EmployeeImportForm
+from accounts.forms import EmployeeImportForm, RoleSafeUserChangeForm
 from accounts.models import Team, User
 from accounts.roles import STAFF_ROLES
 from accounts.services.imports import employees_import, employees_parse_csv
 from accounts.services.invitations import invitations_mark_pending
+from accounts.services.users import describe_roles
+
+# Never in a non-superuser's form: they could raise anyone's permissions (their own too).
+_SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
+# Read-only for a non-superuser on their own account: no self-promotion, -demotion
+# or -deactivation.
+_OWN_ACCESS_FIELDS = ("is_active", "groups", "is_staff")
 
 
 @admin.register(Team)
@@ -90,9 +99,82 @@ class UserAdmin(BaseUserAdmin):
     )
     filter_horizontal = ("groups",)
     actions = ["send_invitation"]
+    form = RoleSafeUserChangeForm
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("groups")
+
+    # Role safety -------------------------------------------------------------
+    # Only a superuser grants superuser or the Admin role (RoleSafeUserChangeForm
+    # limits the groups); a non-superuser cannot raise their own permissions, nor
+    # edit, delete or re-invite a superuser (nor set a superuser's password:
+    # user_change_password checks has_change_permission(request, user)).
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        fields += _SUPERUSER_ONLY_FIELDS
+        if obj is not None and obj.pk == request.user.pk:
+            fields += _OWN_ACCESS_FIELDS
+        return fields
+
+    def get_form(self, request: HttpRequest, obj: User | None = None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        # modelform_factory builds a new class on every call: this is per request.
+        form.editor = request.user
+        return form
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        if change:
+            before = User.objects.filter(pk=obj.pk).values("is_staff", "is_superuser").first() or {}
+            obj._access_before = {
+                "groups": frozenset(obj.groups.values_list("name", flat=True)),
+                "staff": before.get("is_staff", False),
+                "superuser": before.get("is_superuser", False),
+            }
+        else:
+            obj._access_before = {"groups": frozenset(), "staff": False, "superuser": False}
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        staff = user.is_superuser or user.groups.filter(name__in=STAFF_ROLES).exists()
+        if staff != user.is_staff:
+            User.objects.filter(pk=user.pk).update(is_staff=staff)
+            user.is_staff = staff
+        user.__dict__.pop("role_names", None)
+        self._log_access_change(request, user)
+
+    def _log_access_change(self, request: HttpRequest, user: User) -> None:
+        """A LogEntry naming the roles (and staff/superuser flags) before → after."""
+        before = getattr(user, "_access_before", None)
+        if before is None:
+            return
+        after = {
+            "groups": frozenset(user.groups.values_list("name", flat=True)),
+            "staff": user.is_staff,
+            "superuser": user.is_superuser,
+        }
+        parts = []
+        if before["groups"] != after["groups"]:
+            parts.append(f"Roles: {describe_roles(before['groups'])} → {describe_roles(after['groups'])}")
+        for flag, label in (("superuser", "superuser"), ("staff", "staff")):
+            if before[flag] != after[flag]:
+                parts.append(f"{label}: {'yes' if before[flag] else 'no'} → {'yes' if after[flag] else 'no'}")
+        if parts:
+            self.log_change(request, user, "; ".join(parts) + ".")
 
     @admin.display(description="advocate", boolean=True, ordering="advocate_opted_in_at")
     def is_advocate_col(self, obj: User) -> bool:
@@ -102,18 +184,21 @@ class UserAdmin(BaseUserAdmin):
     def roles(self, obj: User) -> str:
         return ", ".join(sorted(g.name for g in obj.groups.all()))
 
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        user = form.instance
-        staff = user.is_superuser or user.groups.filter(name__in=STAFF_ROLES).exists()
-        if staff != user.is_staff:
-            User.objects.filter(pk=user.pk).update(is_staff=staff)
-
     @admin.action(description="Send (or re-send) the invitation email")
     def send_invitation(self, request: HttpRequest, queryset: QuerySet) -> None:
-        ids = list(queryset.filter(invitation_accepted_at__isnull=True).values_list("pk", flat=True))
+        pending = queryset.filter(invitation_accepted_at__isnull=True)
+        skipped = 0
+        if not request.user.is_superuser:
+            # Accepting an invitation sets the password: not for a superuser unless one asks.
+            skipped = pending.filter(is_superuser=True).count()
+            pending = pending.filter(is_superuser=False)
+        ids = list(pending.values_list("pk", flat=True))
         invitations_mark_pending(user_ids=ids)
         self.message_user(request, f"{len(ids)} invitation(s) queued.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} superuser(s) skipped: only a superuser can invite a superuser.", messages.WARNING
+            )
 
     def get_urls(self):
         urls = super().get_urls()
@@ -159,3 +244,22 @@ class UserAdmin(BaseUserAdmin):
             context,
             status=400 if report and not report.ok else 200,
         )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(BaseGroupAdmin):
+    """Roles are groups whose permissions come from ``accounts.roles`` (re-synced after every
+    migrate), so editing them here would be undone; and letting an Admin edit their own
+    group would let them raise their own permissions. Only a superuser may change groups."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser

@@ -1,8 +1,10 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserChangeForm
+from django.contrib.auth.models import Group
 
 from accounts.models import User, timezone_choices
+from accounts.services.users import groups_grantable_by, role_change_problem
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -10,6 +12,44 @@ class EmailAuthenticationForm(AuthenticationForm):
         label="Work email",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+
+class RoleSafeUserChangeForm(UserChangeForm):
+    """The admin's user change form, with the role safety rules on ``groups``.
+
+    The admin sets ``editor`` (the signed-in user) on the form class it builds for
+    each request. A non-superuser is offered only the groups they may grant (never
+    Admin) plus those the user already has (so they show, and stay: removing one
+    they may not grant is refused, like adding one).
+    """
+
+    editor: User | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("groups")
+        if field is None or self.editor is None or self.editor.is_superuser:
+            return
+        current = self.instance.groups.all() if self.instance.pk else Group.objects.none()
+        field.queryset = (
+            groups_grantable_by(self.editor) | Group.objects.filter(pk__in=current.values("pk"))
+        ).distinct().order_by("name")
+        field.error_messages["invalid_choice"] = (
+            "You may not grant this role: only a superuser can grant the Admin role "
+            "or a role with permissions you do not have."
+        )
+
+    def clean_groups(self):
+        groups = self.cleaned_data["groups"]
+        if self.editor is None:
+            return groups
+        before = set(self.instance.groups.values_list("name", flat=True)) if self.instance.pk else set()
+        problem = role_change_problem(
+            editor=self.editor, user=self.instance, before=before, after={g.name for g in groups}
+        )
+        if problem:
+            raise forms.ValidationError(problem)
+        return groups
 
 
 class EmployeeImportForm(forms.Form):
