@@ -5,13 +5,14 @@ Session authentication (the portal's login); one error format for every failure:
 same services as the portal, so validation is the same everywhere.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view
-from rest_framework.exceptions import APIException
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -77,10 +78,35 @@ class ShareCreateSerializer(serializers.Serializer):
     def validate_scheduled_for(self, value: str) -> datetime | None:
         if not value:
             return None
-        parsed = parse_datetime(value)
+        try:
+            # Well-formed but impossible ("2026-13-40T10:00:00Z") raises ValueError; a date at
+            # the edge of the calendar can overflow once moved to UTC.
+            parsed = parse_datetime(value)
+            if parsed is not None and parsed.tzinfo is not None:
+                parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise serializers.ValidationError("This date or time does not exist; check the month, day and hour.") from None
         if parsed is None or parsed.tzinfo is None:
             raise serializers.ValidationError("Use an ISO 8601 date-time with a time zone offset.")
         return parsed
+
+
+class SafeJSONParser(JSONParser):
+    """``JSONParser`` that answers a body nested too deeply for the decoder with a 400.
+
+    ``json`` recurses once per level: 10,000 ``[`` raise ``RecursionError``, which DRF's
+    parser does not catch (a 500 before this).
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the JSON is nested too deeply.") from None
+
+
+# Every API view parses with these (the DRF defaults, with the JSON parser made safe).
+API_PARSERS = [SafeJSONParser, FormParser, MultiPartParser]
 
 
 def _error(code: str, message: str, http_status: int, field: str | None = None) -> Response:
@@ -102,6 +128,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 @api_view(["GET"])
+@parser_classes(API_PARSERS)
 def feed(request: Request) -> Response:
     items = content_visible_to(request.user, search=request.query_params.get("q") or None)
     paginator = PageNumberPagination()
@@ -112,6 +139,7 @@ def feed(request: Request) -> Response:
 
 
 @api_view(["GET", "POST"])
+@parser_classes(API_PARSERS)
 def shares(request: Request) -> Response:
     if request.method == "GET":
         paginator = PageNumberPagination()
@@ -138,6 +166,7 @@ def shares(request: Request) -> Response:
 
 
 @api_view(["GET"])
+@parser_classes(API_PARSERS)
 def connections(request: Request) -> Response:
     accounts = accounts_for_user(request.user)
     return Response([

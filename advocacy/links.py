@@ -20,6 +20,17 @@ def tracked_target(*, url: str, network: str, campaign: str, code: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
+def is_web_url(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) address with a host: the only kind ``/r/`` follows."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc) and not any(
+        ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url
+    )
+
+
 def link_resolve(code: str) -> tuple[int, str] | None:
     """``(share id, target URL with UTM tags)`` for a link code, or None: one indexed query.
 
@@ -31,7 +42,7 @@ def link_resolve(code: str) -> tuple[int, str] | None:
         .only("id", "network", "link_code", "item__url", "item__campaign__utm_campaign")
         .first()
     )
-    if share is None or not share.item.url:
-        return None
+    if share is None or not share.item.url or not is_web_url(share.item.url):
+        return None  # never send a visitor to ftp:, javascript:, data: ... (stored before validation)
     campaign = share.item.campaign.utm_campaign if share.item.campaign else ""
     return share.pk, tracked_target(url=share.item.url, network=share.network, campaign=campaign, code=share.link_code)

@@ -239,16 +239,18 @@ def _exchange(target: Target, deadline: _Deadline, accept: tuple[str, ...]) -> I
     remaining = deadline.remaining()
     timeout = Timeout(connect=remaining, read=remaining)
     pool: HTTPConnectionPool
-    if target.scheme == "https":
-        pool = PinnedHTTPSConnectionPool(
-            target.host, target.port, timeout=timeout, maxsize=1, retries=False,
-            cert_reqs="CERT_REQUIRED", ca_certs=getattr(settings, "FETCHER_CA_BUNDLE", "") or certifi.where(),
-            deadline=deadline,
-        )
-    else:
-        pool = PinnedHTTPConnectionPool(
-            target.host, target.port, timeout=timeout, maxsize=1, retries=False, deadline=deadline
-        )
+    # A host urllib3 cannot parse (it fails here, not at connect) is a BadURL, never a crash.
+    with _translated_errors(target, deadline):
+        if target.scheme == "https":
+            pool = PinnedHTTPSConnectionPool(
+                target.host, target.port, timeout=timeout, maxsize=1, retries=False,
+                cert_reqs="CERT_REQUIRED", ca_certs=getattr(settings, "FETCHER_CA_BUNDLE", "") or certifi.where(),
+                deadline=deadline,
+            )
+        else:
+            pool = PinnedHTTPConnectionPool(
+                target.host, target.port, timeout=timeout, maxsize=1, retries=False, deadline=deadline
+            )
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": ", ".join(accept),

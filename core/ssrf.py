@@ -101,6 +101,11 @@ def parse_target(url: str) -> Target:
     host = (parsed.host or "").strip("[]").rstrip(".").lower()
     if not host:
         raise BadURL("The link has no host name (such as example.com).")
+    if "%" in host:
+        # An IPv6 zone ID ("[fe80::1%25eth0]") names one of *this server's* network
+        # interfaces: never a public web page, and urllib3 cannot connect to it anyway.
+        raise BadURL("Links with an IPv6 zone ID (such as %eth0) point at this server's own network; "
+                     "Chorus only fetches public web pages.")
     port = parsed.port or DEFAULT_PORTS[scheme]
     if not 0 < port < 65536:
         raise BadURL(f"The port {port} in the link is not valid.")

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -84,7 +85,8 @@ class EmailDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         else:
             error = delivery.error if delivery is not None else "not claimed"
             messages.error(request, f"The test digest could not be sent: {error}")
-        return HttpResponseRedirect(request.POST.get("next") or reverse("admin:notifications_emaildelivery_changelist"))
+        return HttpResponseRedirect(_same_site(request, request.POST.get("next", ""))
+                                    or reverse("admin:notifications_emaildelivery_changelist"))
 
     def preview_view(self, request: HttpRequest) -> HttpResponse:
         """The digest (or new-content email) a given advocate would get right now."""
@@ -238,3 +240,12 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("user__email", "title")
     list_select_related = ("user",)
+
+
+def _same_site(request: HttpRequest, target: str) -> str:
+    """``target`` when it is a path on this site, else "" (no open redirect via ``next``)."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""

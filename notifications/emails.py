@@ -7,6 +7,7 @@ for clients that understand them).
 """
 
 import re
+import secrets
 from dataclasses import dataclass
 from html import escape
 
@@ -53,8 +54,14 @@ def short_lines(html: str, limit: int = 700) -> str:
     return "\n".join(out)
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: a subject with CR/LF is refused by the mail library (header injection)."""
+    return " ".join(str(text).split())
+
+
 def render_email(name: str, context: dict, *, subject: str, base: dict | None = None) -> RenderedEmail:
     """Render ``emails/<name>.html`` and ``.txt`` with ``context`` (on top of ``base_context``)."""
+    subject = one_line(subject)
     context = {**(base if base is not None else base_context()), **context, "subject": subject}
     return RenderedEmail(
         subject=subject,
@@ -144,7 +151,7 @@ def build_message(*, to: str, email: RenderedEmail, unsubscribe: str = "", conne
         headers["List-Unsubscribe"] = f"<{unsubscribe}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(
-        subject=email.subject, body=email.text, to=[to], headers=headers, connection=connection
+        subject=one_line(email.subject), body=email.text, to=[to], headers=headers, connection=connection
     )
     message.attach_alternative(email.html, "text/html")
     return message
@@ -156,19 +163,28 @@ class EmailTemplate:
     Fan-out sends the same item to thousands of people: rendering and inlining once per
     chunk and substituting a few values per person keeps 100,000 emails within seconds.
     Values are HTML-escaped in the HTML part and used as they are in the text part.
+
+    The placeholders carry a random marker chosen per template, so content (an item title
+    such as "CHORUS__SHARE_URL__SLOT") can neither guess one to pull another person's
+    value into view nor name a slot that does not exist; unknown names stay as they are.
     """
 
-    _SLOT = re.compile(r"CHORUS__([A-Z_]+?)__SLOT")
-
     def __init__(self, name: str, context: dict, *, subject: str, slots: tuple[str, ...]) -> None:
-        placeholders = {slot: f"CHORUS__{slot.upper()}__SLOT" for slot in slots}
+        marker = secrets.token_hex(8).upper()
+        self._slot = re.compile(rf"CHORUS{marker}__([A-Z_]+?)__SLOT")
+        placeholders = {slot: f"CHORUS{marker}__{slot.upper()}__SLOT" for slot in slots}
         self.rendered = render_email(name, {**context, **placeholders}, subject=subject)
 
     def personalise(self, values: dict[str, str]) -> RenderedEmail:
         upper = {k.upper(): v for k, v in values.items()}
         escaped = {k: escape(v, quote=True) for k, v in upper.items()}
+        plain = {k: one_line(v) for k, v in upper.items()}
+
+        def fill(table: dict[str, str]):
+            return lambda m: table.get(m.group(1), m.group(0))
+
         return RenderedEmail(
-            subject=self._SLOT.sub(lambda m: upper[m.group(1)], self.rendered.subject),
-            text=self._SLOT.sub(lambda m: upper[m.group(1)], self.rendered.text),
-            html=self._SLOT.sub(lambda m: escaped[m.group(1)], self.rendered.html),
+            subject=self._slot.sub(fill(plain), self.rendered.subject),
+            text=self._slot.sub(fill(upper), self.rendered.text),
+            html=self._slot.sub(fill(escaped), self.rendered.html),
         )

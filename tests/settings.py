@@ -29,3 +29,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = "memory://"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# Tests speak plain HTTP to the test client and the live server.
+SECURE_SSL_REDIRECT = False

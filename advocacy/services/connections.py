@@ -49,6 +49,7 @@ from networks.registry import NETWORKS, get_adapter
 logger = logging.getLogger(__name__)
 SESSION_KEY = "chorus.oauth"
 ATTEMPT_MAX_AGE = 10 * 60  # seconds an authorization attempt stays valid
+MAX_STATE_LENGTH = 512  # ours are 43 characters; anything this long is not an answer to us
 CANCEL_ERRORS = {"user_cancelled_authorize", "user_cancelled_login", "access_denied"}
 # The granted scope that lets Chorus post for the employee. (Network policy: belongs on
 # the adapter, e.g. ``NetworkAdapter.write_scope``; here until it moves.)
@@ -157,13 +158,26 @@ def _with_warning(result: ConnectResult) -> ConnectResult:
     return result
 
 
+def _state_matches(received: str, expected: str | None) -> bool:
+    """Constant-time comparison of the callback's ``state`` with the session's.
+
+    Compared as UTF-8 bytes: ``compare_digest`` raises ``TypeError`` on a ``str`` with
+    non-ASCII characters (a 500 before). Empty or absurdly long values never match.
+    """
+    if not received or not expected or len(received) > MAX_STATE_LENGTH:
+        return False
+    return secrets.compare_digest(
+        received.encode("utf-8", "surrogatepass"), str(expected).encode("utf-8", "surrogatepass")
+    )
+
+
 def _authorization_code(*, network: str, attempt: dict | None, params: dict[str, str]) -> str:
     """The code from a callback that answers this session's own, recent attempt."""
     name = display_name(network)
     state = params.get("state", "")
     if attempt is None:
         raise ConnectError(f"This {name} sign-in was already used or has expired. Please connect again.")
-    if not state or not secrets.compare_digest(state, attempt["state"]):
+    if not _state_matches(state, attempt["state"]):
         raise ConnectError(
             f"The answer from {name} didn't match your connection attempt, so we ignored it for your safety. "
             "Please connect again."

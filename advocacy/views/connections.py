@@ -21,6 +21,7 @@ from advocacy.services.connections import (
     connect_start,
 )
 from advocacy.services.tokens import expiry_threshold
+from core.middleware import refuse_nul_bytes
 from networks import NetworkError, display_name
 from networks.registry import NETWORKS
 
@@ -71,6 +72,7 @@ def connect(request: HttpRequest, network: str) -> HttpResponse:
 
 
 @login_required
+@refuse_nul_bytes
 def connect_callback(request: HttpRequest, network: str) -> HttpResponse:
     network = _network(network)
     params = {k: request.GET.get(k, "") for k in ("code", "state", "error", "error_description")}

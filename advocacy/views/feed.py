@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from advocacy.selectors import accounts_for_user, shared_networks_by_item
 from content.models import Campaign, ContentType, Topic
 from content.selectors import content_visible_to
+from core.middleware import refuse_nul_bytes
 from networks import display_name
 
 PAGE_SIZE = 12
@@ -23,6 +24,7 @@ def _int(value: str | None) -> int | None:
 
 @never_cache  # the "LinkedIn ✓" pills must be current when the employee comes Back from sharing
 @login_required
+@refuse_nul_bytes
 def feed(request: HttpRequest) -> HttpResponse:
     topic = _int(request.GET.get("topic"))
     campaign = _int(request.GET.get("campaign"))

@@ -45,6 +45,7 @@ from advocacy.services.sharing import (
 from content.models import ComplianceSettings, ContentItem
 from content.selectors import content_visible_to, share_text_offered
 from content.text_rules import compose_share_text
+from core.middleware import refuse_nul_bytes
 from networks import display_name
 
 
@@ -66,6 +67,7 @@ def _parse_local(value: str, tz_name: str) -> datetime | None:
 @never_cache  # Back must ask the server again: see the module docstring
 @login_required
 @require_http_methods(["GET", "POST"])
+@refuse_nul_bytes
 def share_dialog(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _visible_item(request, item_id)
     posted = request.POST if request.method == "POST" else None

@@ -10,9 +10,11 @@ from django.views.decorators.cache import never_cache
 
 from advocacy.links import link_resolve
 from analytics.services.clicks import click_record
+from core.middleware import refuse_nul_bytes
 
 
 @never_cache
+@refuse_nul_bytes
 def tracked_redirect(request: HttpRequest, code: str) -> HttpResponse:
     resolved = link_resolve(code)
     if resolved is None:

@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "csp",  # Content-Security-Policy (chorus/settings/security.py)
     # Chorus, lowest layer first (the import contracts in pyproject.toml keep it so).
     "core",
     "accounts",
@@ -36,7 +37,11 @@ if DEMO_APPS:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "chorus.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL byte in the path, query or form is a clean 400 before anything reads it.
+    "core.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,6 +66,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chorus.context_processors.site",
+                "csp.context_processors.nonce",
                 "notifications.context_processors.notifications",
             ],
         },

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from content.admin.forms import (
     ContentItemForm,
@@ -136,7 +137,7 @@ class ContentItemAdmin(admin.ModelAdmin):
     # ----- list columns -----
     @admin.display(description="")
     def thumb(self, obj: ContentItem) -> str:
-        url = obj.display_image_url
+        url = obj.portal_image_url
         if url:
             return format_html('<img src="{}" alt="" class="chorus-thumb" loading="lazy">', url)
         return format_html('<span class="chorus-thumb chorus-thumb-empty" aria-hidden="true">{}</span>',
@@ -277,7 +278,10 @@ def _transition(model_admin: ContentItemAdmin, request: HttpRequest, pk: int, na
     item = get_object_or_404(ContentItem, pk=pk)
     change_url = reverse("admin:content_contentitem_change", args=[item.pk])
     back = request.POST.get("next") or change_url
-    if not back.startswith("/"):
+    # Same-site paths only: "//evil.example" and "https://evil.example" start like paths.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         back = change_url
     if name not in TRANSITIONS:
         messages.error(request, "Unknown action.")

@@ -3,10 +3,12 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import Team
+from content.text_rules import validate_http_url
 from networks import display_name
 
 
@@ -130,6 +132,22 @@ class ContentItem(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean_fields(self, exclude=None) -> None:
+        """Field validation, plus: the link is an http(s) web address (``URLField`` alone
+        also accepts ``ftp:``), since it is what ``/r/<code>`` sends people to."""
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if self.url and "url" not in errors and "url" not in (exclude or ()):
+            try:
+                self.url = validate_http_url(self.url, max_length=2000)
+            except ValidationError as exc:
+                errors["url"] = exc.error_list
+        if errors:
+            raise ValidationError(errors)
+
     # Targeting lists are stored encoded; these accessors are the only way in and out.
     @property
     def target_location_list(self) -> list[str]:
@@ -162,9 +180,17 @@ class ContentItem(models.Model):
 
     @property
     def display_image_url(self) -> str:
+        """For emails: our stored copy, else the article's own image (mail clients proxy it)."""
         if self.image:
             return self.image.url
         return self.preview_image_url
+
+    @property
+    def portal_image_url(self) -> str:
+        """For Chorus's own pages: only our stored copy. Hot-linking the article's image would
+        tell a third party who reads the feed, and the Content-Security-Policy allows images
+        from our own origin only."""
+        return self.image.url if self.image else ""
 
     @property
     def domain(self) -> str:

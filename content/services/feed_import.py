@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils import timezone
 from content.feeds import FeedParseError, canonicalize_url, fetch_feed
 from content.models import ContentItem, ContentStatus, FeedSource
 from content.services.history import content_log_change
+from content.text_rules import validate_http_url
 from core.fetcher import FetchError
 
 logger = logging.getLogger(__name__)
@@ -21,6 +23,7 @@ class FeedImportResult:
     created: int = 0
     duplicates: int = 0
     over_cap: int = 0
+    skipped: int = 0  # entries whose link is not an http(s) web address
     error: str = ""
 
 
@@ -62,6 +65,11 @@ def feed_import(*, source: FeedSource, now: datetime | None = None) -> FeedImpor
 
     with transaction.atomic():
         for entry in parsed.entries:
+            try:
+                validate_http_url(entry.url[:2000])  # items link to web pages only (no ftp:, javascript:)
+            except ValidationError:
+                result.skipped += 1
+                continue
             url = canonicalize_url(entry.url)
             if entry.guid in known_guids or url in known_urls:
                 result.duplicates += 1

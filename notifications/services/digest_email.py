@@ -6,6 +6,7 @@ A chunk renders hundreds of digests that share most of their parts: the same ite
 so a digest costs one small template render, one CSS inlining and one MIME build.
 """
 
+import secrets
 from html import escape
 
 from django.template.loader import render_to_string
@@ -15,11 +16,12 @@ from notifications.emails import RenderedEmail, base_context, render_email
 from notifications.models import DeliveryKind
 from notifications.services.schedule import schedule_label, zone
 
-_SHARE_URL = "CHORUS__SHARE_URL__SLOT"
-
 
 class DigestRenderer:
     def __init__(self) -> None:
+        # A marker nobody can guess, so an item's own text (its title, say) can never be
+        # taken for the slot and replaced by the reader's signed link.
+        self._share_url = f"CHORUS{secrets.token_hex(8).upper()}__SHARE_URL__SLOT"
         self._items: dict[tuple, tuple[str, str]] = {}
         self._goals: dict[int | None, tuple[str, str]] = {}
         self._base = base_context()
@@ -27,14 +29,15 @@ class DigestRenderer:
     def _item(self, entry) -> tuple[SafeString, str]:
         key = (entry.item.pk, entry.is_new, entry.colleagues, entry.image_url, entry.summary)
         if key not in self._items:
-            context = {"entry": entry.with_share_url(_SHARE_URL)}
+            context = {"entry": entry.with_share_url(self._share_url)}
             self._items[key] = (
                 render_to_string("emails/digest_item.html", context),
                 render_to_string("emails/digest_item.txt", context).strip("\n"),
             )
         html, text = self._items[key]
         # Our template's output, with our own URL put in escaped: safe to mark safe.
-        return mark_safe(html.replace(_SHARE_URL, escape(entry.share_url))), text.replace(_SHARE_URL, entry.share_url)
+        slot = self._share_url
+        return mark_safe(html.replace(slot, escape(entry.share_url))), text.replace(slot, entry.share_url)
 
     def _goals_parts(self, digest) -> tuple[SafeString, str]:
         key = digest.user.team_id

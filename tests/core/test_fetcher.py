@@ -181,6 +181,10 @@ REFUSED = [
     ("http://example.com/" + "a" * 2048, BadURL, "too long"),
     ("http://exa\nmple.com/", BadURL, "control characters"),
     ("http://[::1/", BadURL, "not look like a valid web address"),
+    # IPv6 zone IDs name one of this server's interfaces (urllib3 used to crash on them).
+    ("http://[fe80::1%25eth0]/", BadURL, "IPv6 zone ID"),
+    ("http://[fe80::1%eth0]/", BadURL, "IPv6 zone ID"),
+    ("https://[2001:db8::1%251]/page", BadURL, "IPv6 zone ID"),
 ]
 
 
