@@ -132,6 +132,19 @@ def point_chorus_at(sandbox, settings) -> None:
     settings.X_APP_BEARER_TOKEN = "sandbox-app-bearer"
 
 
+def point_chorus_at_real_hosts(settings) -> None:
+    """Configure Chorus for the providers' real hosts (tests answer them with ``responses``)."""
+    settings.LINKEDIN_AUTH_URL = "https://www.linkedin.com/oauth/v2"
+    settings.LINKEDIN_API_URL = "https://api.linkedin.com"
+    settings.LINKEDIN_WEB_URL = "https://www.linkedin.com"
+    settings.LINKEDIN_CLIENT_ID, settings.LINKEDIN_CLIENT_SECRET = "li-client-id", "li-client-secret-Zq81"
+    settings.X_AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
+    settings.X_API_URL = "https://api.x.com"
+    settings.X_WEB_URL = "https://x.com"
+    settings.X_CLIENT_ID, settings.X_CLIENT_SECRET = "x-client-id", "x-client-secret-Pw42"
+    settings.X_APP_BEARER_TOKEN = "app-bearer-AAAAAAAAAAAAAAAAAAAA-Kq9"
+
+
 @pytest.fixture
 def networks(make_sandbox, settings):
     """Sandbox LinkedIn and X over real HTTP on loopback, with Chorus pointed at them."""

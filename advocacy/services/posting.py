@@ -82,7 +82,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
@@ -98,7 +97,7 @@ from advocacy.services.breaker import (
     breaker_success,
 )
 from advocacy.services.budgets import budget_release, budget_reserve
-from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect
+from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect, admins_alert_once
 from core.queueing import enqueue
 from core.retry import backoff
 from networks import (
@@ -603,15 +602,14 @@ def _duplicate(
 
 
 def _alert_admins(share: Share, exc: ConfigError) -> None:
+    """Once an hour per network, however many shares fail on the same misconfiguration."""
     logger.error("network configuration error on %s: %s", share.network, exc)
-    try:
-        mail_admins(
-            f"Chorus: {share.get_network_display()} sharing is misconfigured",
-            f"{exc}\n\nProvider said: {exc.provider_message}\n\nCheck the network settings "
-            f"(e.g. LINKEDIN_VERSION) — shares on this network fail until it is fixed.",
-        )
-    except Exception:
-        logger.exception("could not email admins")
+    admins_alert_once(
+        key=f"posting-config:{share.network}",
+        subject=f"Chorus: {share.get_network_display()} sharing is misconfigured",
+        message=f"{exc}\n\nProvider said: {exc.provider_message}\n\nCheck the network settings "
+        f"(e.g. LINKEDIN_VERSION) — shares on this network fail until it is fixed.",
+    )
 
 
 # --------------------------------------------------------------------------- the employee's Retry

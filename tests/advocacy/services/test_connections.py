@@ -23,6 +23,7 @@ from advocacy.services.connections import (
 from advocacy.services.tokens import account_access_token, accounts_warn_expiring
 from networks import AuthError
 from notifications.models import Notification
+from tests.conftest import point_chorus_at_real_hosts
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,16 +47,8 @@ LI_ACCESS_DENIED = {"status": 403, "serviceErrorCode": 100, "code": "ACCESS_DENI
 @pytest.fixture
 def real_hosts(settings):
     """Chorus configured for the real provider hosts (``responses`` answers for them)."""
-    settings.LINKEDIN_AUTH_URL = "https://www.linkedin.com/oauth/v2"
-    settings.LINKEDIN_API_URL = "https://api.linkedin.com"
-    settings.LINKEDIN_WEB_URL = "https://www.linkedin.com"
-    settings.LINKEDIN_CLIENT_ID, settings.LINKEDIN_CLIENT_SECRET = "li-client-id", "li-client-secret-Zq81"
+    point_chorus_at_real_hosts(settings)
     settings.LINKEDIN_POST_ANALYTICS = False
-    settings.X_AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
-    settings.X_API_URL = "https://api.x.com"
-    settings.X_WEB_URL = "https://x.com"
-    settings.X_CLIENT_ID, settings.X_CLIENT_SECRET = "x-client-id", "x-client-secret-Pw42"
-    settings.X_APP_BEARER_TOKEN = "app-bearer-AAAAAAAAAAAAAAAAAAAA-Kq9"
     settings.ADMINS = [("Ops", "ops@example.com")]
     return settings
 

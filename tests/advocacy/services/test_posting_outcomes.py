@@ -187,6 +187,17 @@ def test_config_error_fails_the_share_and_emails_admins(clock, settings, ann, x_
     assert net.posts == [] and breaker_state("x") == {"state": "closed", "waiting": False}
 
 
+def test_many_shares_failing_on_one_misconfiguration_email_the_admins_once(
+    clock, settings, redis_url, ann, x_account, item, net
+):
+    settings.ADMINS = [("Ops", "ops@example.com")]
+    shares = [make_share(ann, x_account, item) for _ in range(3)]
+    net.publish_script = [ConfigError("X refused Chorus's app.", status=402, network="x") for _ in shares]
+    for share in shares:
+        assert run(share, FakeX(net)) == posting.PostOutcome("failed")
+    assert len([m for m in mail.outbox if m.to == ["ops@example.com"]]) == 1
+
+
 def test_auth_error_marks_the_account_and_fails_the_share(clock, ann, x_account, item, net):
     share = make_share(ann, x_account, item)
     net.publish_script = [AuthError("Your X connection is no longer valid.", status=401, network="x")]

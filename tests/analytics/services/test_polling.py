@@ -20,6 +20,7 @@ from analytics.services.rollups import rollup_run
 from networks import ConfigError, PostMetrics, PostRequest, TransientError
 from networks.registry import get_adapter
 from tests.analytics.conftest import posted_share
+from tests.conftest import point_chorus_at_real_hosts
 from tests.factories import SocialAccountFactory, UserFactory
 from tests.support import connect_account
 
@@ -269,14 +270,8 @@ LI_SCOPES = "openid profile email w_member_social r_member_postAnalytics"
 @pytest.fixture
 def real_hosts(settings):
     """Chorus configured for the real provider hosts (``responses`` answers for them)."""
-    settings.LINKEDIN_AUTH_URL = "https://www.linkedin.com/oauth/v2"
-    settings.LINKEDIN_API_URL = "https://api.linkedin.com"
-    settings.LINKEDIN_WEB_URL = "https://www.linkedin.com"
-    settings.LINKEDIN_CLIENT_ID, settings.LINKEDIN_CLIENT_SECRET = "li-client-id", "li-client-secret-Zq81"
+    point_chorus_at_real_hosts(settings)
     settings.LINKEDIN_POST_ANALYTICS = True
-    settings.X_API_URL = "https://api.x.com"
-    settings.X_WEB_URL = "https://x.com"
-    settings.X_APP_BEARER_TOKEN = "app-bearer-AAAAAAAAAAAAAAAAAAAA-Kq9"
     return settings
 
 
