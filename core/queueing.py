@@ -33,14 +33,15 @@ def send(name: str, *args: Any, countdown: float | None = None, **kwargs: Any) -
     task_named(name).apply_async(args=args, kwargs=kwargs, countdown=countdown)
 
 
-def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
-    """Send the task called ``name`` once the current transaction commits; a broker
-    that is down is logged, and the beat sweep of that work dispatches it later."""
+def enqueue(name: str, *args: Any, countdown: float | None = None, **kwargs: Any) -> None:
+    """Send the task called ``name`` once the current transaction commits (``countdown``
+    seconds later, if given); a broker that is down is logged, and the beat sweep of that
+    work dispatches it later."""
     task = task_named(name)
 
     def _send() -> None:
         try:
-            task.apply_async(args=args, kwargs=kwargs)
+            task.apply_async(args=args, kwargs=kwargs, countdown=countdown or None)
         except Exception as exc:  # broker down: the sweep will dispatch it later
             logger.warning("could not enqueue %s (%s); a sweep will retry", name, exc)
 

@@ -5,36 +5,16 @@ Both only (re)dispatch: the posting task claims a share with a conditional UPDAT
 share dispatched twice is still posted once.
 """
 
-import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from advocacy.models.shares import Share, ShareStatus
 from advocacy.services.breaker import breaker_state
 from advocacy.services.posting import POST_TASK, STALE_POSTING, STALE_QUEUED
-from core.queueing import enqueue, send
-
-logger = logging.getLogger(__name__)
-
-
-def _dispatch(share_id: int, countdown: float) -> None:
-    """Enqueue once the transaction commits, ``countdown`` seconds later (a broker that is
-    down is logged: the stale sweep tries again)."""
-    if countdown <= 0:
-        enqueue(POST_TASK, share_id)
-        return
-
-    def _send() -> None:
-        try:
-            send(POST_TASK, share_id, countdown=countdown)
-        except Exception as exc:
-            logger.warning("could not enqueue %s (%s); a sweep will retry", POST_TASK, exc)
-
-    transaction.on_commit(_send)
+from core.queueing import enqueue
 
 
 def shares_dispatch_due(*, now: datetime | None = None) -> int:
@@ -76,7 +56,7 @@ def shares_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
         if Share.objects.filter(pk=share_id, status=ShareStatus.QUEUED).update(enqueued_at=now):
             position = per_network.get(network, 0)
             per_network[network] = position + 1
-            _dispatch(share_id, position * spacing)
+            enqueue(POST_TASK, share_id, countdown=position * spacing)
             redispatched += 1
     stuck = 0
     for share_id in Share.objects.filter(

@@ -645,8 +645,7 @@ def test_the_sweep_leaves_waiting_shares_alone_and_spaces_out_lost_ones(
     clock, ann, x_account, li_account, item, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr(sweeps, "send", lambda name, share_id, countdown=None: sent.append((share_id, countdown)))
-    monkeypatch.setattr(sweeps, "enqueue", lambda name, share_id: sent.append((share_id, 0)))
+    monkeypatch.setattr(sweeps, "enqueue", lambda name, share_id, countdown=None: sent.append((share_id, countdown or 0)))
     old = timezone.now() - timedelta(minutes=10)
     lost = [make_share(ann, x_account, item) for _ in range(3)]
     waiting = make_share(ann, x_account, item)
