@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "csp",  # Content-Security-Policy (chorus/settings/security.py)
+    "auditlog",  # the audit log (core/audit.py)
     # Chorus, lowest layer first (the import contracts in pyproject.toml keep it so).
     "core",
     "accounts",
@@ -47,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every audit entry written during a request names its user and address.
+    "auditlog.middleware.AuditlogMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
