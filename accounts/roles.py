@@ -42,6 +42,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     APPROVER: _CONTENT_EDIT + _ANALYTICS_VIEW + [
         "content.approve_contentitem",
         "content.publish_contentitem",
+        # The audit log's content entries (core/audit_admin.py); Admins read all of it.
+        "auditlog.view_logentry",
         "content.delete_contentitem",
         "content.delete_campaign",
         "content.change_compliancesettings",

@@ -12,3 +12,17 @@ class AdvocacyConfig(AppConfig):
         from . import heartbeat
 
         heartbeat.connect()
+
+        from .services import privacy
+
+        privacy.register()  # connections and shares in My data and account deletion
+
+        from content.services.revisions import register_posted_link_counter
+        from core.audit import track
+
+        from .models import ProgrammeSettings
+        from .selectors import posted_link_count
+
+        track(ProgrammeSettings, exclude=["updated_at"])
+        # Changing an item's link moves every posted tracked link: content asks how many.
+        register_posted_link_counter(posted_link_count)

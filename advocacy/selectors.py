@@ -64,3 +64,8 @@ def recent_shares_by_network(
     for share in shares.order_by("-created_at", "-pk"):
         out.setdefault(share.network, share)
     return out
+
+
+def posted_link_count(item_id: int) -> int:
+    """Tracked links of this item that are on employees' profiles (posted shares)."""
+    return Share.objects.filter(item_id=item_id, status=ShareStatus.POSTED).count()

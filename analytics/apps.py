@@ -16,3 +16,14 @@ class AnalyticsConfig(AppConfig):
         from .progress import campaign_counts
 
         register_progress_counter(campaign_counts)
+
+        from .services import privacy
+
+        privacy.register()  # points and impact in My data and account deletion
+
+        from core.audit import track
+
+        from .models import EmvRate, PointsRule
+
+        track(EmvRate)
+        track(PointsRule, exclude=["updated_at"])

@@ -26,3 +26,7 @@ class ReadOnlyAdminMixin:
         if not self.read_only_may_delete:
             return False
         return super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+# The audit log's admin (read-only, CSV export) replaces django-auditlog's own.
+from core import audit_admin  # noqa: E402,F401

@@ -16,7 +16,9 @@ from typing import Any
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model
+from django.db.models.signals import pre_delete, pre_save
 
 CREATE = LogEntry.Action.CREATE
 UPDATE = LogEntry.Action.UPDATE
@@ -24,6 +26,11 @@ DELETE = LogEntry.Action.DELETE
 ACCESS = LogEntry.Action.ACCESS
 
 MASK = "••••••"
+
+
+def mask(value: str) -> str:
+    """AUDITLOG_MASK_CALLABLE: a secret is shown as changed, never in part."""
+    return MASK
 
 
 def track(model: type[Model], *, exclude: Iterable[str] = (), mask: Iterable[str] = (),
@@ -81,3 +88,13 @@ def record_many(entries: Iterable[LogEntry], *, batch_size: int = 1000) -> int:
     rows = list(entries)
     LogEntry.objects.bulk_create(rows, batch_size=batch_size)
     return len(rows)
+
+
+def _append_only(sender: type[LogEntry], instance: LogEntry, **kwargs: Any) -> None:
+    if kwargs.get("signal") is pre_save and instance._state.adding:
+        return
+    raise PermissionDenied("The audit log is append-only: entries are never changed or deleted.")
+
+
+pre_save.connect(_append_only, sender=LogEntry, dispatch_uid="core.audit.no_update")
+pre_delete.connect(_append_only, sender=LogEntry, dispatch_uid="core.audit.no_delete")

@@ -13,3 +13,14 @@ class NotificationsConfig(AppConfig):
         from . import receivers, services  # noqa: F401  (services registers the email renderers)
 
         receivers.connect()
+
+        from .services import privacy
+
+        privacy.register()  # notifications and emails in My data and account deletion
+
+        from core.audit import track
+
+        from .models import TeamSlackWebhook
+
+        # The webhook URL is a secret: its entries say it changed, never what to.
+        track(TeamSlackWebhook, exclude=["last_posted_at", "last_error"], mask=["url"])

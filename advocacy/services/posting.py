@@ -98,6 +98,7 @@ from advocacy.services.breaker import (
 )
 from advocacy.services.budgets import budget_release, budget_reserve
 from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect, admins_alert_once
+from core import audit
 from core.queueing import enqueue
 from core.retry import backoff
 from networks import (
@@ -218,6 +219,21 @@ def _posted_fields(post: PublishedPost) -> dict:
     }
 
 
+def audit_posted(share: Share, *, how: str) -> None:
+    """The record of what went out: the exact text, where, as whom, and the post's id."""
+    account = share.account
+    audit.record(
+        share, event="share posted", actor=share.user,
+        changes={"status": ["", ShareStatus.POSTED], "remote_id": ["", share.remote_id]},
+        extra={
+            "text": share.final_text, "network": share.network, "item_id": share.item_id,
+            "account": f"{account.handle or account.display_name} ({account.remote_id})" if account else "",
+            "remote_id": share.remote_id, "remote_url": share.remote_url,
+            "posted_at": share.posted_at.isoformat() if share.posted_at else "", "how": how,
+        },
+    )
+
+
 def _adopt(share: Share, post: PublishedPost) -> bool:
     """Record a post reconciliation found. False if another share records it (the unique
     constraint): a post belongs to one share, so this one does not adopt it."""
@@ -230,6 +246,7 @@ def _adopt(share: Share, post: PublishedPost) -> bool:
         return False
     for key, value in fields.items():
         setattr(share, key, value)
+    audit_posted(share, how="found on the network" if share.ambiguous_at else "published")
     return True
 
 
@@ -254,6 +271,7 @@ def _posted(share: Share, post: PublishedPost) -> PostOutcome:
         Share.objects.filter(pk=share.pk).update(**fields)
         for key, value in fields.items():
             setattr(share, key, value)
+        audit_posted(share, how="published (taken back from a share that had adopted it)")
     for share_id in wrong:
         logger.warning("share %s had adopted share %s's post %s: reconciling again", share_id, share.pk,
                        post.remote_id)

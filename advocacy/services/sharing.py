@@ -26,7 +26,7 @@ from advocacy.models import ProgrammeSettings, SocialAccount
 from advocacy.models.shares import Share, ShareStatus
 from advocacy.selectors import recent_shares_by_network
 from advocacy.services.connections import account_block_reason
-from advocacy.services.posting import POST_TASK, share_reset_attempts
+from advocacy.services.posting import POST_TASK, audit_posted, share_reset_attempts
 from content.models import ComplianceSettings, ContentItem
 from content.selectors import content_visible_to, share_text_offered, share_text_variant
 from content.text_rules import compose_share_text, validate_share_text
@@ -271,10 +271,14 @@ def share_retry(*, user: User, share: Share) -> bool:
 def share_confirm(*, user: User, share: Share, landed: bool, post_url: str = "") -> bool:
     """The employee resolves an unconfirmed share: it is on their profile, or it is not."""
     if landed:
-        return bool(Share.objects.filter(pk=share.pk, user=user, status=ShareStatus.UNCONFIRMED).update(
+        done = Share.objects.filter(pk=share.pk, user=user, status=ShareStatus.UNCONFIRMED).update(
             status=ShareStatus.POSTED, posted_at=share.posting_started_at or timezone.now(),
             remote_url=post_url[:500], error_message="", error_code="", updated_at=timezone.now(),
-        ))
+        )
+        if done:
+            share.refresh_from_db()
+            audit_posted(share, how="confirmed by the employee")
+        return bool(done)
     # Not on their profile: post it again, with a fresh set of attempts.
     updated = Share.objects.filter(pk=share.pk, user=user, status=ShareStatus.UNCONFIRMED).update(
         status=ShareStatus.QUEUED, ambiguous_at=None, attempts=0, unavailable_since=None, next_attempt_at=None,

@@ -1,7 +1,6 @@
 """CSV exports of every analytics table, streamed row by row so a large export never
 sits in memory (``StreamingHttpResponse`` over querysets read with ``.iterator()``)."""
 
-import csv
 from collections.abc import Callable, Iterable, Iterator
 
 from django.contrib.auth.decorators import login_required, permission_required
@@ -10,22 +9,7 @@ from django.http import Http404, HttpRequest, StreamingHttpResponse
 from analytics.selectors import dashboard as board
 from analytics.selectors.dashboard import Filters
 from analytics.views.dashboard import PERMISSION, _filters
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    """A file-like object whose write returns the line (csv writes into it)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: object) -> object:
-    """Neutralise spreadsheet formulas in text people typed (CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
+from core.csv_stream import csv_lines
 
 
 def _pct(value: float | None) -> str:
@@ -115,9 +99,8 @@ def export_csv(request: HttpRequest, table: str) -> StreamingHttpResponse:
     if builder is None:
         raise Http404("No such table.")
     _, f = _filters(request)
-    writer = csv.writer(_Echo())
     # A byte-order mark so that spreadsheet programs read the file as UTF-8.
-    rows = (writer.writerow([_cell(v) for v in row]) for row in builder(f))
+    rows = csv_lines(builder(f))
     response = StreamingHttpResponse(_with_bom(rows), content_type="text/csv; charset=utf-8")
     name = f"chorus-{table}-{f.period.start:%Y%m%d}-{f.period.end:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

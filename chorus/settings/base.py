@@ -158,3 +158,8 @@ FETCHER_ALLOWED_HOSTS: list[str] = env.list(
 )
 # PEM bundle for HTTPS certificate checks (behind a TLS-inspecting proxy); empty: certifi's.
 FETCHER_CA_BUNDLE: str = env.str("FETCHER_CA_BUNDLE", default="")
+
+# The audit log (django-auditlog; core/audit.py). Masked fields (secrets) show no character.
+AUDITLOG_MASK_CALLABLE = "core.audit.mask"
+# Entries hold before → after as JSON (searchable), not only as text.
+AUDITLOG_STORE_JSON_CHANGES = True

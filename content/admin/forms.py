@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from content.models import ComplianceSettings, ContentItem, ShareText
+from content.services.revisions import APPROVE_PERMISSION, Consequence, content_consequences
 from content.text_rules import validate_image_file, validate_share_text
 
 
@@ -14,6 +15,8 @@ def tracked_link_example() -> str:
 
 
 class ContentItemForm(forms.ModelForm):
+    # Set by ContentItemAdmin.get_form: whose edit this is (consequences need an approver).
+    user = None
     target_locations_text = forms.CharField(
         label="Locations",
         required=False,
@@ -48,6 +51,28 @@ class ContentItemForm(forms.ModelForm):
             )
             self.fields["target_languages_choice"].initial = self.instance.target_language_list
 
+    consequences: list[Consequence] = []  # waiting for the approver's confirmation
+    confirmed_consequences: list[Consequence] = []  # confirmed: recorded when saved
+
+    def _check_consequences(self, data: dict) -> None:
+        """Changes that reach beyond the item (links already posted, the approved text lock,
+        disclosure or networks) need the approve permission and an explicit confirmation."""
+        if not self.instance.pk or self.user is None:
+            return
+        new = {f: data.get(f) for f in ("url", "text_locked", "disclosure", "allow_linkedin", "allow_x") if f in data}
+        consequences = content_consequences(self.instance, new)
+        if not consequences:
+            return
+        if not self.user.has_perm(APPROVE_PERMISSION):
+            for c in consequences:
+                self.add_error(c.field, f"{c.message} Only an Approver can make this change.")
+        elif not self.data.get("confirm_consequences"):
+            self.consequences = consequences
+            raise ValidationError("This change reaches beyond the item. Read what it does below, tick "
+                                  "“I understand” and save again.")
+        else:
+            self.confirmed_consequences = consequences
+
     def clean_image(self):
         image = self.cleaned_data.get("image")
         if image and hasattr(image, "content_type"):  # a new upload
@@ -65,6 +90,7 @@ class ContentItemForm(forms.ModelForm):
             data.get("target_teams") or data.get("target_locations_text") or data.get("target_languages_choice")
         ):
             self.add_error("target_everyone", "Target everyone, or choose teams, locations or languages.")
+        self._check_consequences(data)
         return data
 
     def save(self, commit: bool = True) -> ContentItem:

@@ -1,6 +1,7 @@
 """Content items in admin: list with badges and thumbnails, live post previews, the workflow."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
@@ -22,15 +23,33 @@ from content.models import (
     ComplianceSettings,
     ContentChange,
     ContentItem,
+    ContentRevision,
     ContentStatus,
     ContentSuggestion,
     Network,
+    RevisionStatus,
     ShareText,
     SuggestionStatus,
 )
 from content.services.duplicate import content_duplicate
 from content.services.history import content_log_change, diff_fields
 from content.services.previews import content_request_preview
+from content.services.revisions import FIELDS as REVISION_FIELDS
+from content.services.revisions import (
+    M2M_FIELDS,
+    NeedsConfirmation,
+    RevisionError,
+    needs_revision,
+    pending_revision,
+    posted_link_count,
+    record_consequences,
+    revision_approve,
+    revision_consequences,
+    revision_diff,
+    revision_propose,
+    revision_reject,
+    texts_of,
+)
 from content.services.workflow import (
     TRANSITIONS,
     NotAllowed,
@@ -131,7 +150,7 @@ class ContentItemAdmin(admin.ModelAdmin):
     )
 
     class Media:
-        css = {"all": ["css/admin.css"]}
+        css = {"all": ["css/admin.css", "css/admin-governance.css"]}
         js = ["js/share-counter.js", "js/admin-preview.js"]
 
     # ----- list columns -----
@@ -165,7 +184,16 @@ class ContentItemAdmin(admin.ModelAdmin):
         return " · ".join(network.label for ok, network in allowed if ok)
 
     # ----- saving -----
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
     def save_model(self, request: HttpRequest, obj: ContentItem, form, change: bool) -> None:
+        if change and needs_revision(ContentItem.objects.get(pk=obj.pk), request.user):
+            # A curator's edit of a live item: nothing is saved here; save_related turns
+            # the form into a pending revision and the approved version stays live.
+            request._chorus_revision = True
+            return
         before = {}
         if change:
             old = ContentItem.objects.get(pk=obj.pk)
@@ -179,10 +207,90 @@ class ContentItemAdmin(admin.ModelAdmin):
             changes = diff_fields(before, after)
             if changes:
                 content_log_change(item=obj, user=request.user, action="edit", changes=changes)
+            record_consequences(item=obj, user=request.user, consequences=form.confirmed_consequences,
+                                how="Edited by an Approver")
         else:
             content_log_change(item=obj, user=request.user, action="create")
         if url_changed:
             content_request_preview(item=obj)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        item: ContentItem = form.instance
+        if getattr(request, "_chorus_revision", False):
+            self._propose_revision(request, form, formsets)
+            return
+        texts_before = texts_of(item) if change else []
+        super().save_related(request, form, formsets, change)
+        texts_after = texts_of(item)
+        if change and _text_lines(texts_before) != _text_lines(texts_after):
+            content_log_change(item=item, user=request.user, action="texts",
+                               changes={"suggested texts": [_text_lines(texts_before), _text_lines(texts_after)]})
+
+    def _propose_revision(self, request: HttpRequest, form, formsets) -> None:
+        item: ContentItem = form.instance  # holds the form's values, unsaved
+        live = ContentItem.objects.get(pk=item.pk)
+        image = item.image
+        if image and not image._committed:  # a new upload: store it for the approver
+            image.save(image.name, image.file, save=False)
+        changed = set(form.changed_data)
+        derived = {"target_locations_text": "target_locations", "target_languages_choice": "target_languages",
+                   "campaign": "campaign_id"}
+        names = {derived.get(name, name) for name in changed}
+        fields = {f: getattr(item, f) for f in REVISION_FIELDS if f in names}
+        m2m = {f: [o.pk for o in form.cleaned_data.get(f, [])] for f in M2M_FIELDS if f in changed}
+        texts = None
+        for formset in formsets:
+            if formset.model is ShareText and formset.has_changed():
+                texts = [
+                    {"id": f.instance.pk, "network": f.cleaned_data["network"], "text": f.cleaned_data["text"],
+                     "position": f.cleaned_data.get("position") or 0}
+                    for f in formset.forms
+                    if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("text")
+                ]
+        try:
+            request._chorus_revision = revision_propose(item=live, user=request.user, fields=fields, m2m=m2m,
+                                                        texts=texts)
+        except RevisionError as exc:
+            request._chorus_revision_error = str(exc)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if getattr(request, "_chorus_revision", False):  # the formsets were not saved
+            return [{"changed": {"fields": ["proposed a revision"]}}]
+        return super().construct_change_message(request, form, formsets, add)
+
+    def log_change(self, request, obj, message):
+        if getattr(request, "_chorus_revision", False):
+            message = "Proposed a revision (waiting for an Approver)."
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: ContentItem) -> HttpResponse:
+        if not getattr(request, "_chorus_revision", False):
+            return super().response_change(request, obj)
+        error = getattr(request, "_chorus_revision_error", None)
+        if error:
+            messages.error(request, error)
+        elif isinstance(request._chorus_revision, ContentRevision):
+            messages.success(request, "Your changes are waiting for an Approver. Until then employees keep "
+                                      "seeing the approved version (feed, emails, tracked links).")
+        else:
+            messages.info(request, "Nothing changed.")
+        return HttpResponseRedirect(reverse("admin:content_contentitem_change", args=[obj.pk]))
+
+    # ----- deleting: what employees have seen or shared is archived, not deleted -----
+    def _protected(self, obj: ContentItem) -> bool:
+        return obj.published_at is not None or posted_link_count(obj) > 0
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and self._protected(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        protected = [item for item in queryset if self._protected(item)]
+        if protected:
+            self.message_user(request, f"{len(protected)} item(s) were published or shared and were kept: "
+                                       "archive them instead.", messages.WARNING)
+        super().delete_queryset(request, queryset.exclude(pk__in=[i.pk for i in protected]))
 
     # ----- workflow (buttons on the item page) -----
     def get_urls(self):
@@ -190,6 +298,8 @@ class ContentItemAdmin(admin.ModelAdmin):
             path("review/", self.admin_site.admin_view(self.review_queue_view), name="content_contentitem_review"),
             path("<int:pk>/transition/<str:name>/", self.admin_site.admin_view(self.transition_view),
                  name="content_contentitem_transition"),
+            path("revision/<int:pk>/<str:decision>/", self.admin_site.admin_view(self.revision_view),
+                 name="content_contentrevision_decide"),
         ] + super().get_urls()
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -199,6 +309,9 @@ class ContentItemAdmin(admin.ModelAdmin):
             ]
             context["can_schedule"] = any(t.name == "schedule" for t in allowed_transitions(obj, request.user))
             context["schedule_form"] = ScheduleForm(initial={"publish_at": obj.publish_at})
+            context["pending_revision"] = pending_revision(obj)
+        context["consequences"] = getattr(context.get("adminform") and context["adminform"].form,
+                                          "consequences", [])
         compliance = ComplianceSettings.load()
         context["tracked_link_example"] = tracked_link_example()
         context["default_disclosure"] = compliance.default_disclosure
@@ -217,15 +330,48 @@ class ContentItemAdmin(admin.ModelAdmin):
         suggestions = ContentSuggestion.objects.filter(status=SuggestionStatus.PENDING).select_related(
             "suggested_by", "item"
         )
+        revisions = [
+            {"revision": r, "diff": revision_diff(r), "consequences": revision_consequences(r)}
+            for r in ContentRevision.objects.filter(status=RevisionStatus.PENDING)
+            .select_related("item", "proposed_by").order_by("proposed_at")
+        ]
         context = {
             **self.admin_site.each_context(request),
             "title": "Review queue",
             "opts": self.model._meta,
             "items": items,
+            "revisions": revisions,
             "suggestions": suggestions,
             "can_approve": request.user.has_perm("content.approve_contentitem"),
         }
         return TemplateResponse(request, "admin/content/review_queue.html", context)
+
+    def revision_view(self, request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        revision = get_object_or_404(ContentRevision.objects.select_related("item"), pk=pk)
+        back = reverse("admin:content_contentitem_review")
+        try:
+            if decision == "approve":
+                revision_approve(revision=revision, user=request.user,
+                                 confirmed=bool(request.POST.get("confirm_consequences")))
+                messages.success(request, f"The revision of “{revision.item}” is live.")
+            elif decision == "reject":
+                revision_reject(revision=revision, user=request.user, note=request.POST.get("note", ""))
+                messages.success(request, f"The revision of “{revision.item}” was rejected; the approved "
+                                          "version stays.")
+            else:
+                return HttpResponse("Unknown decision.", status=400)
+        except NeedsConfirmation as exc:
+            messages.error(request, "Not approved yet: " + " ".join(c.message for c in exc.consequences)
+                           + " Tick “I understand” to approve it.")
+        except RevisionError as exc:
+            if not request.user.has_perm("content.approve_contentitem"):
+                return HttpResponse(str(exc), status=403)
+            messages.error(request, str(exc))
+        except ValidationError as exc:
+            messages.error(request, "The revision cannot be applied: " + "; ".join(exc.messages))
+        return HttpResponseRedirect(back)
 
     # ----- bulk actions -----
     def _bulk(self, request: HttpRequest, queryset: QuerySet, run, verb: str) -> None:
@@ -270,6 +416,10 @@ class ContentItemAdmin(admin.ModelAdmin):
         copies = [content_duplicate(item=item, user=request.user) for item in queryset]
         self.message_user(request, f"{len(copies)} draft cop{'y' if len(copies) == 1 else 'ies'} created.",
                           messages.SUCCESS)
+
+
+def _text_lines(texts: list[dict]) -> list[str]:
+    return [f"{t['network']}: {t['text']}" for t in sorted(texts, key=lambda t: (t["network"], t["position"]))]
 
 
 def _transition(model_admin: ContentItemAdmin, request: HttpRequest, pk: int, name: str) -> HttpResponse:

@@ -13,6 +13,7 @@ from .items import (
     PreviewStatus,
     ShareText,
 )
+from .revisions import ContentRevision, RevisionStatus
 from .suggestions import ContentSuggestion, SuggestionStatus
 
 __all__ = [
@@ -20,12 +21,14 @@ __all__ = [
     "ComplianceSettings",
     "ContentChange",
     "ContentItem",
+    "ContentRevision",
     "ContentStatus",
     "ContentSuggestion",
     "ContentType",
     "FeedSource",
     "Network",
     "PreviewStatus",
+    "RevisionStatus",
     "ShareText",
     "SuggestionStatus",
     "Topic",

@@ -4,6 +4,10 @@ from typing import Any
 
 from accounts.models import User
 from content.models import ContentChange, ContentItem
+from core import audit
+
+# Saves through the model are in the audit log already (core.audit.track); these are not.
+_TRACKED_BY_SAVE = {"edit", "create"}
 
 
 def content_log_change(
@@ -14,9 +18,13 @@ def content_log_change(
     changes: dict[str, Any] | None = None,
     note: str = "",
 ) -> ContentChange:
-    return ContentChange.objects.create(
+    change = ContentChange.objects.create(
         item=item, user=user, action=action, changes=changes or {}, note=note[:2000]
     )
+    if action not in _TRACKED_BY_SAVE:
+        audit.record(item, event=action, changes=change.changes, actor=user,
+                     extra={"note": change.note} if change.note else None)
+    return change
 
 
 def diff_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

@@ -19,6 +19,7 @@ from accounts.models import User
 from content.models import ContentChange, ContentItem, ContentStatus
 from content.services.history import content_log_change
 from content.signals import content_published
+from core import audit
 
 logger = logging.getLogger(__name__)
 S = ContentStatus
@@ -202,5 +203,9 @@ def content_expire_due(*, now: datetime | None = None) -> int:
         ContentChange.objects.bulk_create(
             [ContentChange(item_id=pk, user=None, action="expire", changes={"status": ["published", "expired"]})
              for pk in ids]
+        )
+        audit.record_many(
+            audit.entry(item, event="expire", changes={"status": ["published", "expired"]})
+            for item in ContentItem.objects.filter(pk__in=ids).only("pk", "title")
         )
     return count
