@@ -13,6 +13,7 @@ worker has no actor and says so (``actor_email`` "system").
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from auditlog.context import auditlog_value
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
@@ -68,6 +69,10 @@ def entry(instance: Model, *, event: str, action: int = UPDATE, changes: Mapping
         "changes": _changes(changes),
         "additional_data": {"event": event, **(extra or {})},
     }
+    if actor is None:  # the request's user and address, when there is a request
+        context = auditlog_value.get(None) or {}
+        actor = context.get("actor")
+        kwargs["remote_addr"] = context.get("remote_addr")
     if actor is not None and getattr(actor, "pk", None):
         kwargs["actor"] = actor
         kwargs["actor_email"] = getattr(actor, "email", None)

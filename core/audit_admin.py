@@ -52,7 +52,7 @@ class EventFilter(admin.SimpleListFilter):
     EVENTS = [
         "share posted", "revision proposed", "revision approved", "revision rejected", "confirmed consequences",
         "publish", "schedule", "approve", "submit", "archive", "return_to_draft", "restore", "expire",
-        "texts", "import", "invitation sent", "data exported", "account deleted",
+        "texts", "import", "invitation requested", "invitation sent", "data exported", "account deleted",
     ]
 
     def lookups(self, request, model_admin):

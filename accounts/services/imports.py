@@ -19,6 +19,7 @@ from django.db.models.functions import Lower
 from accounts.models import Team, User
 from accounts.roles import ADVOCATE
 from accounts.services.invitations import invitations_mark_pending
+from core import audit
 
 REQUIRED_COLUMNS = ("email", "name")
 OPTIONAL_COLUMNS = ("team", "location", "title")
@@ -181,12 +182,20 @@ def employees_import(*, data: bytes, invite: bool = True) -> ImportReport:
                 for row in report.rows
             ]
         )
-        ids = list(
-            User.objects.filter(email__in=[u.email for u in users]).values_list("pk", flat=True)
-        )
+        created = list(User.objects.filter(email__in=[u.email for u in users]).select_related("team"))
+        ids = [u.pk for u in created]
         advocate = Group.objects.get(name=ADVOCATE)
         User.groups.through.objects.bulk_create(
             [User.groups.through(user_id=pk, group_id=advocate.pk) for pk in ids]
+        )
+        audit.record_many(
+            audit.entry(
+                u, event="import", action=audit.CREATE,
+                changes={"email": ["", u.email], "full_name": ["", u.full_name], "team": ["", u.team],
+                         "location": ["", u.location], "job_title": ["", u.job_title], "roles": ["", ADVOCATE]},
+                extra={"invited": invite, "rows": len(created)},
+            )
+            for u in created
         )
         if invite:
             invitations_mark_pending(user_ids=ids)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User, _new_nonce
 from accounts.services.users import user_opt_in
+from core import audit
 from core.queueing import enqueue
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,12 @@ def invitation_accept(*, user: User, password: str) -> User:
 
 def invitations_mark_pending(*, user_ids: list[int]) -> None:
     """Record that these users are to be invited; the sending happens in a task."""
-    User.objects.filter(pk__in=user_ids).update(invited_at=timezone.now(), invitation_sent_at=None)
+    now = timezone.now()
+    User.objects.filter(pk__in=user_ids).update(invited_at=now, invitation_sent_at=None)
+    audit.record_many(
+        audit.entry(user, event="invitation requested", changes={"invited_at": ["", now.isoformat()]})
+        for user in User.objects.filter(pk__in=user_ids).only("pk", "email", "full_name")
+    )
     enqueue("notify.send_invitations", list(user_ids))
 
 
@@ -98,3 +104,4 @@ def invitation_send(*, user: User) -> None:
     message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
     message.send()
     User.objects.filter(pk=user.pk).update(invitation_sent_at=timezone.now())
+    audit.record(user, event="invitation sent", extra={"to": user.email})
