@@ -236,9 +236,13 @@ def revision_diff(revision: ContentRevision) -> list[dict[str, Any]]:
         })
     if "texts" in revision.data:
         live_texts = texts_of(item)
+        live_lines, new_lines = _text_lines(live_texts), _text_lines(revision.data["texts"])
+        kept = [line for line in new_lines if line in live_lines]
         rows.append({
-            "field": "texts", "label": label("texts"),
-            "live": _texts_text(live_texts), "proposed": _texts_text(revision.data["texts"]),
+            "field": "texts",
+            "label": label("texts") + (f" ({len(kept)} unchanged, not shown)" if kept else ""),
+            "live": "\n\n".join(line for line in live_lines if line not in new_lines) or "—",
+            "proposed": "\n\n".join(line for line in new_lines if line not in live_lines) or "—",
             "moved": not _same_texts(live_texts, revision.before.get("texts", live_texts)),
         })
     return rows
@@ -274,9 +278,9 @@ def _names(field: str, ids: list[int]) -> str:
     return ", ".join(names) or "—"
 
 
-def _texts_text(texts: list[dict[str, Any]]) -> str:
+def _text_lines(texts: list[dict[str, Any]]) -> list[str]:
     rows = sorted(texts, key=lambda t: (t["network"], t["position"]))
-    return "\n\n".join(f"[{'LinkedIn' if t['network'] == 'linkedin' else 'X'}] {t['text']}" for t in rows) or "—"
+    return [f"[{'LinkedIn' if t['network'] == 'linkedin' else 'X'}] {t['text']}" for t in rows]
 
 
 def revision_consequences(revision: ContentRevision) -> list[Consequence]:
