@@ -5,16 +5,25 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from accounts.forms import EmployeeImportForm, RoleSafeUserChangeForm
+from accounts.forms import EmployeeImportForm, LeaverDeleteForm, RoleSafeUserChangeForm
 from accounts.models import Team, User
 from accounts.roles import STAFF_ROLES
 from accounts.services.imports import employees_import, employees_parse_csv
 from accounts.services.invitations import invitations_mark_pending
+from accounts.services.privacy import (
+    PrivacyRefused,
+    account_delete,
+    account_deletion_problem,
+    is_deleted_account,
+    personal_data_export,
+    personal_data_problem,
+    personal_data_summary,
+)
 from accounts.services.users import describe_roles
 
 # Never in a non-superuser's form: they could raise anyone's permissions (their own too).
@@ -207,9 +216,80 @@ class UserAdmin(BaseUserAdmin):
                 "import/",
                 self.admin_site.admin_view(self.import_view),
                 name="accounts_user_import",
-            )
+            ),
+            path(
+                "<int:user_id>/export-data/",
+                self.admin_site.admin_view(self.export_data_view),
+                name="accounts_user_export_data",
+            ),
+            path(
+                "<int:user_id>/delete-account/",
+                self.admin_site.admin_view(self.delete_account_view),
+                name="accounts_user_delete_account",
+            ),
         ]
         return custom + urls
+
+    # A leaver's data (accounts.services.privacy) ------------------------------
+    # Export and anonymising deletion, for Admins (and superusers) only; a superuser's
+    # only by a superuser; never your own account here (My data is the way for that).
+
+    def _leaver_problem(self, request: HttpRequest, user: User, *, deleting: bool) -> str | None:
+        if deleting and user.pk == request.user.pk:
+            return "You cannot delete your own account here: use My data in your preferences."
+        if deleting:
+            return account_deletion_problem(actor=request.user, user=user)
+        return personal_data_problem(actor=request.user, user=user)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        user = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if user is not None:
+            extra_context["can_export_data"] = self._leaver_problem(request, user, deleting=False) is None
+            extra_context["can_delete_account"] = self._leaver_problem(request, user, deleting=True) is None
+            extra_context["account_deleted"] = is_deleted_account(user)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def export_data_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        user = get_object_or_404(User, pk=user_id)
+        problem = self._leaver_problem(request, user, deleting=False)
+        if problem:
+            return HttpResponse(problem, status=403, content_type="text/plain; charset=utf-8")
+        export = personal_data_export(user=user, actor=request.user)
+        response = FileResponse(export.file, as_attachment=True, filename=export.filename,
+                                content_type="application/zip")
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def delete_account_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        """Confirmation page (what is deleted, what is kept); POST deletes."""
+        user = get_object_or_404(User, pk=user_id)
+        problem = self._leaver_problem(request, user, deleting=True)
+        form = LeaverDeleteForm(request.POST or None)
+        if request.method == "POST" and not problem and form.is_valid():
+            name = str(user)
+            try:
+                result = account_delete(user=user, actor=request.user, note=form.cleaned_data["note"])
+            except PrivacyRefused as exc:
+                problem = str(exc)
+            else:
+                counts = "; ".join(f"{what}: {n}" for what, n in result.counts.items() if n)
+                self.message_user(
+                    request, f"The account of {name} was deleted{': ' + counts if counts else ''}.",
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:accounts_user_change", args=[user.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Delete account (leaver)",
+            "opts": self.model._meta,
+            "original": user,
+            "form": form,
+            "problem": problem,
+            "sections": personal_data_summary(user),
+        }
+        status = 403 if problem else (400 if request.method == "POST" else 200)
+        return TemplateResponse(request, "admin/accounts/user/delete_account.html", context, status=status)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):

@@ -1,8 +1,9 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, UserChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserChangeForm
 from django.contrib.auth.models import Group
 
+from accounts.lockout import login_allowed, login_failed
 from accounts.models import User, timezone_choices
 from accounts.services.users import groups_grantable_by, role_change_problem
 
@@ -102,3 +103,65 @@ class PreferencesForm(forms.ModelForm):
             "digest_hour": "Digest hour (your time)",
             "leaderboard_opt_out": "Hide me from leaderboards",
         }
+
+
+class AccountDeleteForm(forms.Form):
+    """The "Delete my account" form: confirmed with the password of the account being deleted."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: User, *args, request=None, **kwargs) -> None:
+        self.user = user
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        check_password_limited(self.request, self.user, password,
+                               wrong="That is not your password. Nothing was deleted.")
+        return password
+
+
+def check_password_limited(request, user: User, password: str, *, wrong: str) -> None:
+    """A password check outside the login page counts towards the same lockout (a stolen
+    session must not be a way to guess the password without limit)."""
+    if request is not None and not login_allowed(request, username=user.email):
+        raise forms.ValidationError(TOO_MANY_ATTEMPTS)
+    if not user.check_password(password):
+        if request is not None:
+            login_failed(request, username=user.email)
+        raise forms.ValidationError(wrong)
+
+
+TOO_MANY_ATTEMPTS = "Too many wrong passwords. Try again later."
+
+
+class LimitedPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, with the old password checked under the lockout."""
+
+    def __init__(self, user, *args, request=None, **kwargs) -> None:
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self) -> str:
+        old = self.cleaned_data["old_password"]
+        check_password_limited(self.request, self.user, old,
+                               wrong=self.error_messages["password_incorrect"])
+        return old
+
+
+class LeaverDeleteForm(forms.Form):
+    """The admin's confirmation that a leaver's account is to be deleted."""
+
+    confirm = forms.BooleanField(
+        label="I understand that this cannot be undone",
+        error_messages={"required": "Tick the box to confirm. Nothing was deleted."},
+    )
+    note = forms.CharField(
+        label="Note for the audit log (optional)", required=False, max_length=500,
+        help_text="For example: left the company on 31 March. Do not write personal details here.",
+    )

@@ -13,11 +13,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(
-        email_template_name="emails/password_reset.txt",
-        html_email_template_name="emails/password_reset.html",
-        subject_template_name="emails/password_reset_subject.txt",
-    ), name="password_reset"),
+    path("password/reset/", views.ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password/reset/<uidb64>/<token>/",
@@ -29,7 +25,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/change/", views.LimitedPasswordChangeView.as_view(), name="password_change"),
     path(
         "password/change/done/",
         auth_views.PasswordChangeDoneView.as_view(),
@@ -37,4 +33,7 @@ urlpatterns = [
     ),
     path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("me/preferences/", views.preferences, name="preferences"),
+    path("me/data/", views.my_data, name="my_data"),
+    path("me/data/download/", views.my_data_download, name="my_data_download"),
+    path("me/delete/", views.account_delete_view, name="account_delete"),
 ]

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from advocacy.models import ProgrammeSettings, Share, SocialAccount
 from advocacy.services.sharing import x_month_spend
 from core.admin import ReadOnlyAdminMixin
+from core.widths import width_class
 
 
 @admin.register(SocialAccount)
@@ -54,10 +55,10 @@ class ProgrammeSettingsAdmin(admin.ModelAdmin):
         budget = obj.x_monthly_budget or 0
         percent = min(100, round(100 * spent / budget)) if budget else 100
         return format_html(
-            '<div class="chorus-progress"><span>${} of ${}</span><div class="chorus-bar"><div style="width:{}%">'
+            '<div class="chorus-progress"><span>${} of ${}</span><div class="chorus-bar"><div class="{}">'
             "</div></div><span>{}%</span></div><p class=\"help\">Each X post costs about $0.20 with a link, "
             "$0.015 without (X's pay-per-use prices); reads for metrics are extra.</p>",
-            f"{spent:.2f}", f"{budget:.2f}", percent, percent,
+            f"{spent:.2f}", f"{budget:.2f}", width_class(percent), percent,
         )
 
     class Media:

@@ -8,8 +8,13 @@ from django.utils import timezone
 from analytics.periods import utc_day
 from analytics.services.enrolment import enrolment_snapshot as take
 from analytics.services.polling import engagement_poll_due
+from analytics.services.retention import raw_rows_purge
 from analytics.services.rollups import rollup_run
 from analytics.services.visitors import salts_purge
+from core.queueing import enqueue
+
+# A backlog's next run waits this long, so that the minute's rollup gets its turn on the queue.
+PURGE_AGAIN_SECONDS = 60
 
 
 @shared_task(name="metrics.rollup", ignore_result=True)
@@ -41,3 +46,16 @@ def purge_salts() -> int:
     """Every six hours: delete visitor-key salts older than yesterday. Idempotent."""
     return salts_purge(today=utc_day(timezone.now()))
 
+
+
+@shared_task(name="metrics.purge_raw", ignore_result=True)
+def purge_raw() -> dict:
+    """Daily: delete raw clicks and snapshots past their retention, in batches, once the
+    rollups have counted them; queues itself again while old rows remain (a backlog).
+    Twice is harmless: each batch deletes an id range of rows that are old and counted,
+    so a second run (or two at once) finds nothing, or carries on where the other stopped."""
+    result = raw_rows_purge()
+    if result.more:
+        enqueue("metrics.purge_raw", countdown=PURGE_AGAIN_SECONDS)
+    return {"clicks": result.clicks, "snapshots": result.snapshots, "batches": result.batches,
+            "more": result.more}

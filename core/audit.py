@@ -70,13 +70,24 @@ def entry(instance: Model, *, event: str, action: int = UPDATE, changes: Mapping
         "additional_data": {"event": event, **(extra or {})},
     }
     if actor is None:  # the request's user and address, when there is a request
-        context = auditlog_value.get(None) or {}
+        context = _request_context()
         actor = context.get("actor")
         kwargs["remote_addr"] = context.get("remote_addr")
     if actor is not None and getattr(actor, "pk", None):
         kwargs["actor"] = actor
         kwargs["actor_email"] = getattr(actor, "email", None)
     return LogEntry(**kwargs)
+
+
+def _request_context() -> dict[str, Any]:
+    """AuditlogMiddleware's actor and address while its request runs. django-auditlog leaves
+    the context variable set after the request (it only disconnects its signal), so a
+    value whose signal is gone belongs to an earlier request and is ignored."""
+    context = auditlog_value.get(None) or {}
+    duid = context.get("signal_duid")
+    if duid is None or not any(key[0] == duid for key, *_ in pre_save.receivers):
+        return {}
+    return context
 
 
 def record(instance: Model, *, event: str, action: int = UPDATE, changes: Mapping[str, Any] | None = None,

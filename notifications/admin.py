@@ -1,7 +1,11 @@
 """Admin: the email delivery log, the development Outbox, digest previews and test
 digests, Slack webhooks per team."""
 
+from collections.abc import Callable
+
+from csp.decorators import csp
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -10,12 +14,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from content.models import ContentItem
 from core.admin import ReadOnlyAdminMixin
 from core.queueing import enqueue
+from notifications.emails import RenderedEmail
 from notifications.models import (
     ContentFanout,
     DeliveryKind,
@@ -30,6 +36,13 @@ from notifications.models import (
 from notifications.outbox import outbox_enabled, outbox_get, outbox_list
 from notifications.services.digests import digest_preview, digest_send_test
 from notifications.services.fanout import new_content_template, personal_values
+
+
+def email_document(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """An email's HTML as a document of its own, for the preview iframes: its own CSP
+    (settings.CSP_EMAIL_DOCUMENT: the email's inline styles, nothing that runs), framable by
+    Chorus pages only. The admin page around the iframe keeps the strict policy."""
+    return xframe_options_sameorigin(csp(settings.CSP_EMAIL_DOCUMENT)(view))
 
 
 @admin.register(EmailDelivery)
@@ -52,12 +65,12 @@ class EmailDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_pill(self, obj: EmailDelivery) -> str:
-        colour = {
-            DeliveryStatus.SENT: "#0b6b50", DeliveryStatus.SKIPPED: "#5f6b7a",
-            DeliveryStatus.RETRYING: "#8a5a00", DeliveryStatus.FAILED: "#c62828",
-        }.get(obj.status, "#2c3aa3")
+        known = {DeliveryStatus.SENT, DeliveryStatus.SKIPPED, DeliveryStatus.RETRYING, DeliveryStatus.FAILED}
+        colour = obj.status if obj.status in known else "other"  # .chorus-status-* in css/admin.css
         title = obj.error or ""
-        return format_html('<strong style="color:{}" title="{}">{}</strong>', colour, title, obj.get_status_display())
+        return format_html(
+            '<strong class="chorus-status-{}" title="{}">{}</strong>', colour, title, obj.get_status_display()
+        )
 
     @admin.action(description="Retry the selected failed emails now", permissions=["view"])
     def retry_now(self, request: HttpRequest, queryset) -> None:
@@ -72,6 +85,8 @@ class EmailDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return [
             path("test-digest/", wrap(require_POST(self.test_digest_view)), name="notifications_test_digest"),
             path("preview/", wrap(self.preview_view), name="notifications_digest_preview"),
+            path("preview/html/", wrap(email_document(self.preview_html_view)),
+                 name="notifications_digest_preview_html"),
             *super().get_urls(),
         ]
 
@@ -98,20 +113,35 @@ class EmailDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "opts": self.model._meta,
         }
         if form.is_valid():
-            user = form.cleaned_data["user"]
-            kind = form.cleaned_data["kind"]
-            if kind == "new_content":
-                item = form.cleaned_data["item"]
-                rendered = new_content_template(item).personalise(personal_values(user, item.pk, None))
-                context["note"] = f"The email {user.email} gets when “{item.display_title}” is published."
-            else:
-                digest, rendered = digest_preview(user=user, kind=kind)
-                context["note"] = (
-                    f"{digest.new_count} new, {len(digest.items)} shown. "
-                    + ("Would be skipped: nothing new." if not digest.new_count else "")
-                )
-            context.update(preview_user=user, rendered=rendered)
+            rendered, note = _preview(form)
+            html_url = f"{reverse('admin:notifications_digest_preview_html')}?{request.GET.urlencode()}"
+            context.update(preview_user=form.cleaned_data["user"], rendered=rendered, note=note, html_url=html_url)
         return TemplateResponse(request, "admin/notifications/preview.html", context)
+
+    def preview_html_view(self, request: HttpRequest) -> HttpResponse:
+        """The previewed email's HTML part alone, for the preview page's iframe."""
+        if not self.has_view_permission(request):
+            raise Http404
+        form = PreviewForm(request.GET)
+        if not form.is_valid():
+            raise Http404("Nothing to preview.")
+        rendered, _note = _preview(form)
+        return HttpResponse(rendered.html)
+
+
+def _preview(form: "PreviewForm") -> tuple[RenderedEmail, str]:
+    """The email a valid ``form`` asks for, and a note on what it shows."""
+    user = form.cleaned_data["user"]
+    kind = form.cleaned_data["kind"]
+    if kind == "new_content":
+        item = form.cleaned_data["item"]
+        rendered = new_content_template(item).personalise(personal_values(user, item.pk, None))
+        return rendered, f"The email {user.email} gets when “{item.display_title}” is published."
+    digest, rendered = digest_preview(user=user, kind=kind)
+    note = f"{digest.new_count} new, {len(digest.items)} shown. " + (
+        "Would be skipped: nothing new." if not digest.new_count else ""
+    )
+    return rendered, note
 
 
 class PreviewForm(forms.Form):
@@ -145,6 +175,8 @@ class OutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return [
             path("", wrap(self.changelist_view), name="notifications_outboxmessage_changelist"),
             path("message/<str:key>/", wrap(self.message_view), name="notifications_outbox_message"),
+            path("message/<str:key>/html/", wrap(email_document(self.message_html_view)),
+                 name="notifications_outbox_message_html"),
         ]
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
@@ -168,6 +200,15 @@ class OutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request), "title": entry.subject, "entry": entry,
             "opts": self.model._meta,
         })
+
+    def message_html_view(self, request: HttpRequest, key: str) -> HttpResponse:
+        """The message's HTML part alone, for the message page's iframe."""
+        if not self.has_view_permission(request) or not outbox_enabled():
+            raise Http404
+        entry = outbox_get(key)
+        if entry is None or not entry.html:
+            raise Http404("No such message.")
+        return HttpResponse(entry.html)
 
 
 class SlackWebhookForm(forms.ModelForm):

@@ -271,20 +271,24 @@ def _store_account(*, user: User, network: str, tokens: TokenSet, profile: Profi
     return ConnectResult(account=account, reconnected=reconnected)
 
 
-def account_disconnect(*, account: SocialAccount) -> None:
-    """Revoke at the provider where possible, then delete the tokens."""
+def account_disconnect(*, account: SocialAccount) -> bool:
+    """Revoke at the provider where possible, then delete the tokens. True when the
+    provider accepted every revocation (or there was nothing to revoke)."""
     adapter = get_adapter(account.network)
+    revoked = True
     for token in (account.refresh_token, account.access_token):
         if not token:
             continue
         try:
             adapter.revoke(token=token)
         except NetworkError as exc:
+            revoked = False
             logger.info("revoke on %s failed (%s); deleting the tokens anyway", account.network, type(exc).__name__)
     SocialAccount.objects.filter(pk=account.pk).update(
         access_token="", refresh_token="", status=AccountStatus.REVOKED, expires_at=None,
         refresh_expires_at=None, updated_at=timezone.now(),
     )
+    return revoked
 
 
 def account_set_audience(*, account: SocialAccount, audience_size: int | None) -> None:

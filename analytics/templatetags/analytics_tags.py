@@ -7,6 +7,8 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from core.widths import width_class as _width_class
+
 register = template.Library()
 
 
@@ -16,6 +18,12 @@ def pct(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "—"
     return f"{value:.{digits}f}%"
+
+
+@register.filter
+def width_class(percent: float | None) -> str:
+    """``class="bar-fill {{ x|width_class }}"``: a computed width with no style attribute (CSP)."""
+    return _width_class(percent)
 
 
 @register.filter

@@ -38,7 +38,7 @@ def my_impact(request: HttpRequest) -> HttpResponse:
         "clicks_chart": charts.line_chart(
             [d.day for d in by_day],
             {"Clicks": [d.clicks for d in by_day], "Unique clicks": [d.unique_clicks for d in by_day]},
-            height=240,
+            height=240, nonce=request.csp_nonce,
         ),
         "clicks_legend": charts.legend(["Clicks", "Unique clicks"]),
         "page": page,

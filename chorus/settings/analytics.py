@@ -4,6 +4,7 @@ rollups, earned media value and the beat schedule of the ``metrics`` queue."""
 from datetime import timedelta
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env
 
@@ -37,6 +38,31 @@ ANALYTICS_X_LOOKUPS_PER_15_MIN: int = env.int("ANALYTICS_X_LOOKUPS_PER_15_MIN", 
 # LinkedIn memberCreatorPostAnalytics calls per UTC day (five per post).
 ANALYTICS_LINKEDIN_CALLS_PER_DAY: int = env.int("ANALYTICS_LINKEDIN_CALLS_PER_DAY", default=20000)
 
+# --- retention of raw rows ---
+# A share's rollups may still be rebuilt from its raw rows while its engagement is polled
+# (the last poll, plus a margin for late confirmations): a shorter retention would lose counts.
+ANALYTICS_RETENTION_MIN_DAYS: int = max(ANALYTICS_POLL_SCHEDULE, default=0) // 86400 + 30
+
+
+def _retention_days(name: str, default: int) -> int:
+    days = env.int(name, default=default)
+    if days < 0 or 0 < days < ANALYTICS_RETENTION_MIN_DAYS:
+        raise ImproperlyConfigured(
+            f"{name}={days}: use 0 (keep forever) or at least {ANALYTICS_RETENTION_MIN_DAYS} days "
+            "(the last engagement poll after posting, plus 30 days)."
+        )
+    return days
+
+
+# Days that raw clicks and engagement snapshots are kept (0 = forever). Older rows are
+# deleted by beat (``metrics.purge_raw``) once the rollup sweep has counted them:
+# dashboards, points, leaderboards and exports read the rollups, so no number changes.
+ANALYTICS_CLICK_RETENTION_DAYS: int = _retention_days("ANALYTICS_CLICK_RETENTION_DAYS", 395)
+ANALYTICS_SNAPSHOT_RETENTION_DAYS: int = _retention_days("ANALYTICS_SNAPSHOT_RETENTION_DAYS", 395)
+# Rows deleted per statement, and at most this many statements per run (the rest next run).
+ANALYTICS_RETENTION_BATCH: int = env.int("ANALYTICS_RETENTION_BATCH", default=5000)
+ANALYTICS_RETENTION_MAX_BATCHES: int = env.int("ANALYTICS_RETENTION_MAX_BATCHES", default=100)
+
 # --- reporting ---
 # Currency of earned media value (EMV rate versions exist per network and currency).
 ANALYTICS_CURRENCY: str = env.str("ANALYTICS_CURRENCY", default="USD").upper()
@@ -57,4 +83,8 @@ ANALYTICS_BEAT_SCHEDULE: dict = {
     # Hourly keeps today's enrolment snapshot current; the last run of a day freezes it.
     "metrics-enrolment-snapshot": {"task": "metrics.enrolment_snapshot", "schedule": crontab(minute=55)},
     "metrics-purge-salts": {"task": "metrics.purge_salts", "schedule": crontab(minute=7, hour="*/6")},
+    # Daily; a run that leaves old rows behind (a backlog: retention switched on over years
+    # of clicks) queues the next one itself, so the backlog goes in bounded runs.
+    "metrics-purge-raw": {"task": "metrics.purge_raw", "schedule": crontab(minute=23, hour=3),
+                          "options": {"expires": 3600}},
 }

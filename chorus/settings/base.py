@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "csp",  # Content-Security-Policy (chorus/settings/security.py)
     "auditlog",  # the audit log (core/audit.py)
+    "axes",  # login lockouts (chorus/settings/security.py, accounts/lockout.py)
     # Chorus, lowest layer first (the import contracts in pyproject.toml keep it so).
     "core",
     "accounts",
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a refused login into the lockout page. Keep it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "chorus.urls"
@@ -95,6 +98,12 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# The axes backend goes first: it refuses a locked-out account or client before the
+# password is checked (it authenticates no one itself).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
@@ -80,10 +81,12 @@ def _origin(url: str) -> list[str]:
 # Scripts: our own files only. No inline script or handler anywhere (templates/, admin);
 # an inline <script> that must stay carries nonce="{{ request.csp_nonce }}" (or CSP_NONCE
 # in templates, from csp.context_processors.nonce) and the nonce is added only when used.
-# Styles keep 'unsafe-inline' (styles cannot run code): the analytics charts are pygal SVGs
-# inlined with their own <style> element (analytics/charts.py), the dashboard bars and legend
-# swatches carry computed widths/colours in style attributes, and the admin's email preview
-# renders the email's inlined CSS (css-inline) in a srcdoc iframe, which inherits this policy.
+# Styles: our own files too, no 'unsafe-inline' (injected CSS can still exfiltrate and
+# restyle a page), so no style="" attribute and no bare <style> anywhere, the admin
+# included. The pygal charts' own <style> element carries the request's nonce
+# (analytics/charts.py); computed bar widths are classes (core/widths.py,
+# static/css/widths.css) and legend colours are SVG fill attributes. JavaScript may still
+# set element.style (CSSOM), which CSP allows.
 # Images: ours and data: URLs, MEDIA_URL's host if media is served elsewhere, plus
 # the CSP_EXTRA_IMG_SRC variable (e.g. "https:" to show link-preview images hot-linked from the
 # articles' own sites; without it those thumbnails do not load).
@@ -95,7 +98,7 @@ _csp_report_uri: str = env.str("CSP_REPORT_URI", default="")
 _csp_directives: dict[str, list[str] | str] = {
     "default-src": [SELF],
     "script-src": [SELF, NONCE],
-    "style-src": [SELF, UNSAFE_INLINE],
+    "style-src": [SELF, NONCE],
     "img-src": [SELF, "data:", *_origin(MEDIA_URL), *_csp_extra_img_src],
     "font-src": [SELF],
     "connect-src": [SELF],
@@ -108,3 +111,56 @@ _csp_directives: dict[str, list[str] | str] = {
 if _csp_report_uri:
     _csp_directives["report-uri"] = _csp_report_uri
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": _csp_directives}
+
+# The one exception, a policy of its own (csp.decorators.csp, notifications/admin.py): an
+# email's HTML served alone for the admin's preview iframe. Emails need inline styles
+# (css-inline writes style="" on every element, media queries stay in a <style>), so the
+# email document allows them and nothing else: no script, no form, no plugin, framed by
+# Chorus pages only, and sandboxed by the policy itself even if opened directly. The admin
+# page around it keeps the strict policy above.
+CSP_EMAIL_DOCUMENT: dict[str, list[str] | str] = {
+    "default-src": [NONE],
+    "style-src": [UNSAFE_INLINE],
+    "img-src": _csp_directives["img-src"],
+    "script-src": [NONE],
+    "object-src": [NONE],
+    "form-action": [NONE],
+    "base-uri": [NONE],
+    "frame-ancestors": [SELF],
+    "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox"],
+}
+if _csp_report_uri:
+    CSP_EMAIL_DOCUMENT["report-uri"] = _csp_report_uri
+
+
+# --- Brute-force protection (django-axes, accounts/lockout.py). Every login form (portal,
+# admin) and anything else that calls authenticate(request, username=…, password=…)
+# counts failures per account (the email typed, whether or not it exists) and per client
+# address. At the limit the login is refused, even with the right password, until
+# LOGIN_LOCKOUT_MINUTES after the last counted failure (attempts during a lockout do not
+# prolong it). The per-client limit is higher: a whole office can share one address.
+LOGIN_FAILURES_PER_ACCOUNT: int = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
+LOGIN_FAILURES_PER_CLIENT: int = env.int("LOGIN_FAILURES_PER_CLIENT", default=50)
+LOGIN_LOCKOUT_MINUTES: int = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
+# Password reset emails per address and requests per client in any 60 minutes; past that
+# the page answers as usual ("check your email") and sends nothing (Redis counts them).
+PASSWORD_RESET_PER_ADDRESS: int = env.int("PASSWORD_RESET_PER_ADDRESS", default=3)
+PASSWORD_RESET_PER_CLIENT: int = env.int("PASSWORD_RESET_PER_CLIENT", default=20)
+# The client is REMOTE_ADDR, or behind N proxies that append to X-Forwarded-For, the
+# address the outermost one saw (set it to the number of proxies; a client can forge the
+# header, so never more than you have).
+CLIENT_IP_PROXY_COUNT: int = env.int("CLIENT_IP_PROXY_COUNT", default=0)
+
+AXES_HANDLER = "accounts.lockout.LoginLockoutHandler"  # one limit per parameter below
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ACCOUNT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True  # that account's failures only, not the client's on others
+AXES_USERNAME_FORM_FIELD = "username"  # the email, as the login forms pass it
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Every failure stays in Admin > Axes > Access failures (lockouts flagged); AccessAttempt
+# rows are the live counts (delete one to lift its lockout early).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True

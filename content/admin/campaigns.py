@@ -7,6 +7,7 @@ from django.utils.html import format_html_join
 
 from content.models import Campaign, ContentItem, ContentStatus, Topic
 from content.progress import campaign_progress
+from core.widths import width_class
 
 
 class CampaignItemInline(admin.TabularInline):
@@ -75,9 +76,9 @@ class CampaignAdmin(admin.ModelAdmin):
             return "No goals set."
         return format_html_join(
             "",
-            '<div class="chorus-progress"><span>{}</span><div class="chorus-bar"><div style="width:{}%"></div>'
+            '<div class="chorus-progress"><span>{}</span><div class="chorus-bar"><div class="{}"></div>'
             "</div><span>{}</span></div>",
-            ((row.label, row.percent, row.text) for row in rows),
+            ((row.label, width_class(row.percent), row.text) for row in rows),
         )
 
 

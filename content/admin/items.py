@@ -1,7 +1,7 @@
 """Content items in admin: list with badges and thumbnails, live post previews, the workflow."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
@@ -321,6 +321,8 @@ class ContentItemAdmin(admin.ModelAdmin):
         return _transition(self, request, pk, name)
 
     def review_queue_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         items = (
             ContentItem.objects.filter(status=ContentStatus.IN_REVIEW)
             .select_related("campaign", "created_by")

@@ -36,7 +36,7 @@ def test_logout_is_a_post(client):
     assert client.get(reverse("home")).status_code == 302
 
 
-def test_password_reset_by_email(client):
+def test_password_reset_by_email(client, redis_url):
     user = UserFactory(email="ann@example.com")
     client.post(reverse("password_reset"), {"email": "ann@example.com"})
     assert len(mail.outbox) == 1

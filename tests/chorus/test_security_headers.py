@@ -25,6 +25,10 @@ def assert_security_headers(response) -> None:
     assert csp["script-src"][0] == "'self'" and len(csp["script-src"]) <= 2
     assert all(re.fullmatch(r"'nonce-[A-Za-z0-9+/=]+'", v) for v in csp["script-src"][1:])
     assert "'unsafe-inline'" not in csp["script-src"] and "'unsafe-eval'" not in csp["script-src"]
+    # Styles likewise: our files and (for the analytics charts' <style>) the nonce, no 'unsafe-inline'.
+    assert csp["style-src"][0] == "'self'" and len(csp["style-src"]) <= 2
+    assert all(re.fullmatch(r"'nonce-[A-Za-z0-9+/=]+'", v) for v in csp["style-src"][1:])
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
     assert csp["object-src"] == ["'none'"]
     assert csp["base-uri"] == ["'self'"]
     assert csp["frame-ancestors"] == ["'none'"]

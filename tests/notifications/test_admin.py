@@ -22,6 +22,17 @@ def admin_client(client):
     return client
 
 
+def assert_email_document(response, text: str) -> None:
+    """An email's HTML served alone, under its own policy: inline styles, nothing that runs."""
+    assert response.status_code == 200 and text in response.content.decode()
+    assert 'style="' in response.content.decode()  # css-inline's styles, which this policy allows
+    policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    assert policy["style-src"] == "'unsafe-inline'" and policy["script-src"] == "'none'"
+    assert policy["default-src"] == "'none'" and policy["form-action"] == "'none'"
+    assert policy["frame-ancestors"] == "'self'" and policy["sandbox"] == "allow-popups allow-popups-to-escape-sandbox"
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
 @pytest.fixture
 def mail_folder(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
@@ -46,9 +57,11 @@ def test_outbox_lists_and_renders_what_employees_received(admin_client, mail_fol
     detail = admin_client.get(reverse("admin:notifications_outbox_message", args=[entry.key]))
     html = detail.content.decode()
     assert detail.status_code == 200
-    assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in html and "srcdoc=" in html
+    html_url = reverse("admin:notifications_outbox_message_html", args=[entry.key])
+    assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in html and f'src="{html_url}"' in html
     assert "Share now (opens Chorus" in html  # the plain-text part
     assert "List-Unsubscribe-Post" in html
+    assert_email_document(admin_client.get(html_url), "in your own words — or skip it")
 
 
 @pytest.mark.parametrize("key", ["..%2F..%2Fetc%2Fpasswd:0", "..:0", "x.txt:0", "missing.log:0", "a.log:x"])
@@ -56,12 +69,18 @@ def test_outbox_only_reads_its_own_folder(admin_client, mail_folder, key):
     (mail_folder.parent / "secret.log").write_text("Subject: secret\n\nsecret")
     for name in (key, "..%2Fsecret.log:0"):
         assert admin_client.get(f"/admin/notifications/outboxmessage/message/{name}/").status_code == 404
+        assert admin_client.get(f"/admin/notifications/outboxmessage/message/{name}/html/").status_code == 404
 
 
 def test_outbox_needs_staff(client, mail_folder):
     client.force_login(person())
-    response = client.get(reverse("admin:notifications_outboxmessage_changelist"))
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    for url in (
+        reverse("admin:notifications_outboxmessage_changelist"),
+        reverse("admin:notifications_outbox_message_html", args=["x.log:0"]),
+        reverse("admin:notifications_digest_preview_html") + "?email=a@example.com&kind=weekly_digest",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
 def test_send_me_a_test_digest(admin_client, mail_folder):
@@ -81,10 +100,16 @@ def test_preview_a_digest_and_a_new_content_email_for_someone(admin_client, sale
     ann = person("weekly", team=sales, full_name="Ann Advocate")
     item = item_for(teams=[sales], title="For sales only")
     url = reverse("admin:notifications_digest_preview")
-    page = admin_client.get(url, {"email": ann.email, "kind": "weekly_digest"}).content.decode()
-    assert "For sales only" in page and "Good" in page and "srcdoc=" in page
-    page = admin_client.get(url, {"email": ann.email, "kind": "new_content", "item": item.pk}).content.decode()
+    query = {"email": ann.email, "kind": "weekly_digest"}
+    page = admin_client.get(url, query).content.decode()
+    html_url = reverse("admin:notifications_digest_preview_html")
+    assert "For sales only" in page and f'src="{html_url}?email=' in page
+    assert_email_document(admin_client.get(html_url, query), "For sales only")
+    query = {"email": ann.email, "kind": "new_content", "item": item.pk}
+    page = admin_client.get(url, query).content.decode()
     assert "New to share: For sales only" in page
+    assert_email_document(admin_client.get(html_url, query), "For sales only")
+    assert admin_client.get(html_url, {"email": "nobody@example.com", "kind": "weekly_digest"}).status_code == 404
     assert "No employee has this email address" in admin_client.get(
         url, {"email": "nobody@example.com", "kind": "weekly_digest"}
     ).content.decode()

@@ -1,0 +1,147 @@
+"""Login lockouts: Chorus's side of django-axes (configured in chorus/settings/security.py).
+
+axes counts failed ``authenticate(request, username=…, password=…)`` calls. Chorus adds:
+one limit per lockout parameter (the account's and the client's, instead of one shared
+limit), lockouts in the log, a generic 429 page, and the client address behind proxies.
+
+A future credential check that does not go through ``authenticate()`` (an API token, say)
+asks ``login_allowed`` first and reports a miss with ``login_failed``; both count against
+the same account and client as the login forms.
+"""
+
+import ipaddress
+import logging
+from typing import Any
+
+from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_client_username, get_lockout_parameters
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+LOCKED_OUT_MESSAGE = "Too many failed attempts. Please wait a while, then try again."
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or behind ``CLIENT_IP_PROXY_COUNT`` proxies the
+    address the outermost one saw (the N-th from the right of X-Forwarded-For: entries
+    further left are the client's own and can be forged)."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.CLIENT_IP_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [a for a in forwarded if a]
+        if len(forwarded) >= proxies:
+            candidate = forwarded[-proxies]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                logger.warning("unparseable X-Forwarded-For entry; using REMOTE_ADDR")
+    return remote
+
+
+def lockout_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The account an attempt counts against: the email as typed, case-folded (the login
+    finds the account case-insensitively, so ``Ann@…`` and ``ann@…`` share one count)."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        value = credentials.get(field)
+    else:
+        value = getattr(request, "data", request.POST).get(field)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().casefold()[:255]
+
+
+def _limits() -> dict[str, int]:
+    return {
+        "username": settings.LOGIN_FAILURES_PER_ACCOUNT,
+        "ip_address": settings.LOGIN_FAILURES_PER_CLIENT,
+    }
+
+
+class LoginLockoutHandler(AxesDatabaseHandler):
+    """axes' database handler with a limit per lockout parameter.
+
+    axes compares one failure count with one limit (``AXES_FAILURE_LIMIT``, the account's).
+    ``get_failures`` therefore reports the count that is closest to its own limit, shifted
+    onto the account's scale: ``failures + account_limit - own_limit``.
+    """
+
+    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        limits = _limits()
+        account_limit = settings.AXES_FAILURE_LIMIT
+        has_username = get_client_username(request, credentials) is not None
+        worst = 0
+        parameters = get_lockout_parameters(request, credentials)
+        for parameter, attempts in zip(parameters, self.get_user_attempts(request, credentials), strict=True):
+            if parameter == "username" and not has_username:
+                continue  # no account named: not everyone's shared "None" account
+            key = parameter if isinstance(parameter, str) else ""
+            failures = attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+            worst = max(worst, failures + account_limit - limits.get(key, account_limit))
+        return worst
+
+    def user_login_failed(self, sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any):
+        already = bool(getattr(request, "axes_locked_out", False))
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        if request is not None and getattr(request, "axes_locked_out", False):
+            # Never the password; the admin has the full record (Axes > Access failures).
+            logger.warning(
+                "login %s: account=%r client=%s path=%s",
+                "refused during lockout" if already else "locked out",
+                get_client_username(request, credentials),
+                request.axes_ip_address,
+                request.axes_path_info,
+            )
+
+    def reset_user_attempts(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        """After a successful login, forget the failures on that account (from any client),
+        and only those: a sprayer must not clear its address's failures on other accounts
+        by logging in to its own."""
+        username = get_client_username(request, credentials)
+        if username is None:
+            return 0
+        count, _ = AccessAttempt.objects.filter(username=username).delete()
+        return count
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
+    """The same 429 for every lockout: it names no account and says nothing about whether
+    one exists or which limit was reached."""
+    retry_after = str(settings.LOGIN_LOCKOUT_MINUTES * 60)
+    accept = request.headers.get("Accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        response: HttpResponse = JsonResponse(
+            {"error": {"code": "locked_out", "message": LOCKED_OUT_MESSAGE, "field": None}}, status=429
+        )
+    else:
+        response = render(
+            request,
+            "registration/locked_out.html",
+            {"minutes": settings.LOGIN_LOCKOUT_MINUTES},
+            status=429,
+        )
+    response["Retry-After"] = retry_after
+    return response
+
+
+def login_allowed(request: HttpRequest, *, username: str | None) -> bool:
+    """May this client try a credential for ``username`` now? (For checks outside
+    ``authenticate()``; the login forms are covered by the axes backend.)"""
+    return AxesProxyHandler.is_allowed(request, {settings.AXES_USERNAME_FORM_FIELD: username})
+
+
+def login_failed(request: HttpRequest, *, username: str | None) -> None:
+    """Count a failed credential check made outside ``authenticate()``."""
+    user_login_failed.send(
+        sender=__name__, credentials={settings.AXES_USERNAME_FORM_FIELD: username}, request=request
+    )
