@@ -24,3 +24,15 @@ def launch_chromium(playwright: Playwright) -> Browser:
     if not CHROMIUM.exists():
         pytest.fail(f"The browser tests need Chromium at {CHROMIUM}: `apt-get install -y chromium`.")
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def employee_with_linkedin(networks, settings, live_server):
+    """Ann, an employee whose LinkedIn is connected through the sandbox's OAuth flow (X is
+    not), with links pointing at the live server."""
+    from tests.factories import UserFactory
+    from tests.support import connect_account
+
+    settings.SITE_URL = live_server.url
+    user = UserFactory(full_name="Ann Lee", email="ann@example.com")
+    connect_account(user, "linkedin", networks)
+    return user

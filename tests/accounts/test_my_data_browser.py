@@ -16,9 +16,8 @@ from playwright.sync_api import sync_playwright
 
 from accounts.models import User
 from advocacy.models import SocialAccount
-from tests.browser import launch_chromium
+from tests.browser import employee_with_linkedin, launch_chromium
 from tests.factories import UserFactory
-from tests.support import connect_account
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +26,7 @@ PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 
 @pytest.fixture
 def ann(networks, redis_url, settings, live_server):
-    settings.SITE_URL = live_server.url
-    user = UserFactory(full_name="Ann Lee", email="ann@example.com")
-    connect_account(user, "linkedin", networks)
-    return user
+    return employee_with_linkedin(networks, settings, live_server)
 
 
 def test_my_data_download_and_delete(ann, networks, live_server, tmp_path):

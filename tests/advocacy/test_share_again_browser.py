@@ -17,9 +17,8 @@ from django.urls import reverse
 from playwright.sync_api import Page, sync_playwright
 
 from advocacy.models import Share
-from tests.browser import launch_chromium
-from tests.factories import UserFactory, published_item
-from tests.support import connect_account
+from tests.browser import employee_with_linkedin, launch_chromium
+from tests.factories import published_item
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +27,7 @@ PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 
 @pytest.fixture
 def ann(networks, redis_url, settings, live_server):
-    """An employee with LinkedIn connected through the sandbox's OAuth flow (X not connected)."""
-    settings.SITE_URL = live_server.url
-    user = UserFactory(full_name="Ann Lee", email="ann@example.com")
-    connect_account(user, "linkedin", networks)
-    return user
+    return employee_with_linkedin(networks, settings, live_server)
 
 
 def log_in(page: Page, base: str, email: str) -> None:
