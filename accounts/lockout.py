@@ -9,7 +9,6 @@ asks ``login_allowed`` first and reports a miss with ``login_failed``; both coun
 the same account and client as the login forms.
 """
 
-import ipaddress
 import logging
 from typing import Any
 
@@ -26,24 +25,6 @@ from django.shortcuts import render
 logger = logging.getLogger(__name__)
 
 LOCKED_OUT_MESSAGE = "Too many failed attempts. Please wait a while, then try again."
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or behind ``CLIENT_IP_PROXY_COUNT`` proxies the
-    address the outermost one saw (the N-th from the right of X-Forwarded-For: entries
-    further left are the client's own and can be forged)."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.CLIENT_IP_PROXY_COUNT
-    if proxies > 0:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [a for a in forwarded if a]
-        if len(forwarded) >= proxies:
-            candidate = forwarded[-proxies]
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                logger.warning("unparseable X-Forwarded-For entry; using REMOTE_ADDR")
-    return remote
 
 
 def lockout_username(request: HttpRequest, credentials: dict | None = None) -> str | None:

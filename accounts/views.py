@@ -11,7 +11,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.forms import AccountDeleteForm, LimitedPasswordChangeForm, PreferencesForm
-from accounts.lockout import client_ip
 from accounts.services.invitations import (
     InvitationError,
     invitation_accept,
@@ -26,6 +25,7 @@ from accounts.services.privacy import (
 )
 from accounts.services.throttle import password_reset_allow
 from accounts.services.users import user_opt_in, user_opt_out
+from core.client import client_ip
 
 
 @require_http_methods(["GET", "POST"])

@@ -29,11 +29,11 @@ from advocacy.models import Share
 from analytics.models import Click, ClickKind, Device
 from analytics.services.visitors import (
     classify,
-    client_ip,
     device_class,
     referrer_domain,
     visitor_key,
 )
+from core.client import client_ip
 from core.redis import get_redis
 
 logger = logging.getLogger(__name__)

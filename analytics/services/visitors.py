@@ -74,13 +74,6 @@ def referrer_domain(referrer: str) -> str:
     return host.lower().removeprefix("www.")[:120]
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The address the request came from. Behind a proxy, configure it to set
-    REMOTE_ADDR (e.g. gunicorn's ``--forwarded-allow-ips``); forwarded headers are not
-    trusted here because anyone can send them."""
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def day_salt(day: date) -> bytes:
     """The random salt of ``day``, created by whichever process asks first."""
     cached = _salt_cache.get(day)

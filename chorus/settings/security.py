@@ -146,7 +146,8 @@ LOGIN_LOCKOUT_MINUTES: int = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
 # the page answers as usual ("check your email") and sends nothing (Redis counts them).
 PASSWORD_RESET_PER_ADDRESS: int = env.int("PASSWORD_RESET_PER_ADDRESS", default=3)
 PASSWORD_RESET_PER_CLIENT: int = env.int("PASSWORD_RESET_PER_CLIENT", default=20)
-# The client is REMOTE_ADDR, or behind N proxies that append to X-Forwarded-For, the
+# The client (login lockouts, reset limits, unique click visitors; core/client.py) is
+# REMOTE_ADDR, or behind N proxies that append to X-Forwarded-For, the
 # address the outermost one saw (set it to the number of proxies; a client can forge the
 # header, so never more than you have).
 CLIENT_IP_PROXY_COUNT: int = env.int("CLIENT_IP_PROXY_COUNT", default=0)
@@ -159,7 +160,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True  # that account's failures only, not the client's on others
 AXES_USERNAME_FORM_FIELD = "username"  # the email, as the login forms pass it
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
-AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Every failure stays in Admin > Axes > Access failures (lockouts flagged); AccessAttempt
 # rows are the live counts (delete one to lift its lockout early).

@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from accounts.lockout import client_ip, login_allowed, login_failed
+from accounts.lockout import login_allowed, login_failed
 from accounts.roles import ADMIN
+from core.client import client_ip
 from tests.factories import UserFactory, advocate, curator
 
 pytestmark = pytest.mark.django_db

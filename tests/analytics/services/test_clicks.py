@@ -85,6 +85,18 @@ def test_unique_clicks_count_visitors_total_counts_visits(client, mode):
     assert (row.clicks, row.unique_clicks) == (5, 3)
 
 
+def test_behind_a_proxy_visitors_are_told_apart_by_the_address_it_saw(client, settings, redis_url):
+    settings.ANALYTICS_CLICK_RECORDING = "direct"
+    settings.CLIENT_IP_PROXY_COUNT = 1
+    share = posted_share()
+    proxy = "10.0.0.2"  # every request arrives from the load balancer
+    visit(client, share, ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    visit(client, share, ip=proxy, HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")  # forged entry ignored
+    visit(client, share, ip=proxy, HTTP_X_FORWARDED_FOR="198.51.100.4")
+    row = totals(share)
+    assert (row.clicks, row.unique_clicks) == (3, 2)
+
+
 def test_visitor_keys_change_every_utc_day(client, settings, redis_url):
     settings.ANALYTICS_CLICK_RECORDING = "direct"
     share = posted_share()
