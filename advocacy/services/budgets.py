@@ -6,8 +6,8 @@ Which limits a network has is the network's business: its adapter describes them
 15-minute and a per-app 24-hour sliding window, LinkedIn a per-member UTC day). This
 module only keeps the counts:
 
-- a sliding window is a sorted set of reservation times, trimmed and counted atomically
-  (a Lua script); a full window says when its oldest entry leaves;
+- a sliding window is ``core.ratelimit``'s (a sorted set of reservation times, trimmed and
+  counted atomically); a full window says when its oldest entry leaves;
 - a UTC day is a counter keyed by the date; a full day waits until midnight UTC.
 
 A post needs room in every budget of its network; the ones already taken are given back
@@ -23,24 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from core.ratelimit import sliding_window_take
 from core.redis import get_redis
 from networks import PostBudget
 
 logger = logging.getLogger(__name__)
 
-# KEYS[1] = sorted set; ARGV = now, window, limit, member. Returns 0 if reserved, else
-# the seconds until the oldest entry leaves the window.
-_SLIDING = """
-local key, now, window, limit, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) < limit then
-  redis.call('ZADD', key, now, member)
-  redis.call('EXPIRE', key, math.ceil(window) + 60)
-  return '0'
-end
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-return tostring(oldest[2] + window - now)
-"""
 DAY_KEY_TTL = 2 * 86400  # seconds a UTC day's counter outlives its day
 
 
@@ -68,8 +56,7 @@ def _redis_key(budget: PostBudget, *, account_id: int, day: datetime) -> str:
 
 def _take_sliding(client, key: str, *, window: timedelta, limit: int, member: str, now: float) -> float:
     """Reserve one place in a sliding window; 0, or the seconds until there is room."""
-    script = client.register_script(_SLIDING)
-    wait = float(script(keys=[key], args=[now, window.total_seconds(), limit, member]))
+    wait = sliding_window_take(client, [(key, limit)], window_seconds=window.total_seconds(), member=member, now=now)
     return max(wait, 1.0) if wait > 0 else 0.0
 
 
