@@ -15,22 +15,22 @@ lock the table and bloat the transaction log.
 
 What this means for repairs: ``share_days_rebuild_all`` recomputes the rollups from the
 raw rows, so on a database where retention has deleted rows it would lower the numbers of
-the days before the retention window. The incremental sweep rebuilds only the days of new
-rows (today's, in practice); a row dated before the window arriving late (an import)
-would make it rebuild that day from what is left.
+the days before the retention window (it serves the demo data and the benchmarks). The
+incremental sweep rebuilds only the days of new rows, and never a day before the window
+(``rollups.raw_rows_cutoff``): a row dated that early arriving late (an import) is left
+uncounted rather than lowering a total counted from rows that are gone.
 """
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Model
 from django.utils import timezone
 
 from analytics.models import Click, EngagementSnapshot, RollupCursor
-from analytics.periods import utc_day
-from analytics.services.rollups import ID_OVERLAP
+from analytics.services.rollups import ID_OVERLAP, raw_rows_cutoff
 
 TIME_BUDGET_SECONDS = 60.0  # well inside the Celery soft time limit
 
@@ -56,7 +56,7 @@ def raw_rows_purge(
 ) -> RetentionResult:
     """Delete raw clicks and snapshots past their retention, in batches. Harmless to
     repeat: a second run finds nothing old left (or carries on where the first stopped)."""
-    today = utc_day(now or timezone.now())
+    now = now or timezone.now()
     batch_size = batch_size or settings.ANALYTICS_RETENTION_BATCH
     max_batches = settings.ANALYTICS_RETENTION_MAX_BATCHES if max_batches is None else max_batches
     deadline = time.monotonic() + time_budget
@@ -68,7 +68,7 @@ def raw_rows_purge(
     for name, model, days in plan:
         if not days:
             continue  # 0: kept forever
-        cutoff = today - timedelta(days=days)
+        cutoff = raw_rows_cutoff(name, now)
         deleted, finished = _purge(model, cutoff=cutoff, ceiling=counted_ceiling(name), batch_size=batch_size,
                                    result=result, max_batches=max_batches, deadline=deadline)
         setattr(result, name, deleted)

@@ -113,6 +113,8 @@ def rollup_run(*, now: datetime | None = None) -> RollupResult:
         # leaves them where they were, and the next run redoes it (rebuilding is idempotent).
         click_pairs, click_top = _read_id_cursor("clicks", Click)
         snapshot_pairs, snapshot_top = _read_id_cursor("snapshots", EngagementSnapshot)
+        click_pairs = _within_retention(click_pairs, raw_rows_cutoff("clicks", now))
+        snapshot_pairs = _within_retention(snapshot_pairs, raw_rows_cutoff("snapshots", now))
         posted, posted_to = _recently_posted(now)
         result.posted = len(posted)
         pairs = click_pairs | snapshot_pairs | {(share_id, day) for share_id, day in posted.items()}
@@ -125,6 +127,26 @@ def rollup_run(*, now: datetime | None = None) -> RollupResult:
             _move_cursor("posted", posted_to[0], now)
             _move_cursor("posted_pk", posted_to[1], now)
     return result
+
+
+def raw_rows_cutoff(kind: str, now: datetime) -> date | None:
+    """The first day whose raw ``kind`` rows ("clicks", "snapshots") retention keeps; rows of
+    earlier days may be gone (``analytics.services.retention``). None: kept forever."""
+    days = {"clicks": settings.ANALYTICS_CLICK_RETENTION_DAYS,
+            "snapshots": settings.ANALYTICS_SNAPSHOT_RETENTION_DAYS}[kind]
+    return utc_day(now) - timedelta(days=days) if days else None
+
+
+def _within_retention(pairs: set[tuple[int, date]], cutoff: date | None) -> set[tuple[int, date]]:
+    """A row dated before the retention cutoff (a late import) is not counted: rebuilding its
+    day from the raw rows left would lower a total that was counted when they were there."""
+    if cutoff is None:
+        return pairs
+    kept = {pair for pair in pairs if pair[1] >= cutoff}
+    if len(kept) < len(pairs):
+        logger.warning("%d (share, day) pairs dated before the retention cutoff %s not rebuilt",
+                       len(pairs) - len(kept), cutoff)
+    return kept
 
 
 def _cursor(name: str) -> RollupCursor:

@@ -68,15 +68,18 @@ def numbers() -> dict:
 
 
 @pytest.fixture
-def history(no_redis):
-    """Two shares, one posted 400 days ago: old and recent clicks and snapshots, rolled up."""
+def history(no_redis, settings):
+    """Two shares, one posted 400 days ago: old and recent clicks and snapshots, rolled up
+    (as they were when they were new: the sweep does not count rows past retention)."""
     old_share = posted_share(posted_at=timezone.now() - timedelta(days=OLD + 1))
     new_share = posted_share(posted_at=timezone.now() - timedelta(days=RECENT + 1))
     old = [click(old_share, days_ago=OLD, visitor=f"o{i}") for i in range(7)]
     old += [snapshot(old_share, days_ago=OLD, reactions=3), snapshot(old_share, days_ago=OLD - 1, reactions=2)]
     recent = [click(old_share, days_ago=RECENT), click(new_share, days_ago=RECENT, visitor="n"),
               snapshot(new_share, days_ago=RECENT, reactions=4)]
+    settings.ANALYTICS_CLICK_RETENTION_DAYS = settings.ANALYTICS_SNAPSHOT_RETENTION_DAYS = 0
     rollup_run()
+    settings.ANALYTICS_CLICK_RETENTION_DAYS = settings.ANALYTICS_SNAPSHOT_RETENTION_DAYS = 395
     return old, recent
 
 
@@ -99,6 +102,15 @@ def test_old_counted_rows_go_in_batches_and_nothing_changes(history, small_overl
     after = numbers()
     assert after["share_day"]["clicks"] == before["share_day"]["clicks"] + 1
     assert after["share_day"]["reactions"] == before["share_day"]["reactions"]
+
+
+def test_a_late_row_dated_before_the_window_does_not_lower_a_purged_day(history, small_overlap):
+    old, _ = history
+    raw_rows_purge()
+    before = numbers()
+    click(old[0].share, days_ago=OLD, visitor="late import")  # that day's other clicks are gone
+    rollup_run()
+    assert numbers() == before
 
 
 def test_running_twice_deletes_nothing_more(history, small_overlap):
