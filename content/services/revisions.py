@@ -17,8 +17,17 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
-from content.models import ContentItem, ContentRevision, ContentStatus, RevisionStatus, ShareText
+from content.models import (
+    Campaign,
+    ContentItem,
+    ContentRevision,
+    ContentStatus,
+    ContentType,
+    RevisionStatus,
+    ShareText,
+)
 from content.services.history import content_log_change
+from content.services.previews import content_request_preview
 
 APPROVE_PERMISSION = "content.approve_contentitem"
 # Statuses in which an item is (or is about to be) in front of employees.
@@ -210,7 +219,7 @@ def revision_propose(
     revision = ContentRevision.objects.create(item=item, data=data, before=before, proposed_by=user)
     content_log_change(
         item=item, user=user, action="revision proposed",
-        changes={k: [r["live"], r["proposed"]] for k, r in _flat(revision_diff(revision))},
+        changes=_diff_changes(revision),
         note="Waiting for an Approver; the approved version stays live.",
     )
     return revision
@@ -248,24 +257,21 @@ def revision_diff(revision: ContentRevision) -> list[dict[str, Any]]:
     return rows
 
 
-def _flat(rows: list[dict[str, Any]]):
-    return [(r["field"], r) for r in rows]
+def _diff_changes(revision: ContentRevision) -> dict[str, list[str]]:
+    """The diff as a history entry's ``{field: [live, proposed]}``."""
+    return {row["field"]: [row["live"], row["proposed"]] for row in revision_diff(revision)}
 
 
 def _show(field: str, value: Any) -> str:
     if value in (None, ""):
         return "—"
     if field == "campaign_id":
-        from content.models import Campaign
-
         return str(Campaign.objects.filter(pk=value).first() or f"campaign #{value}")
     if field in _DATETIMES:
         return timezone.localtime(decode(field, value)).strftime("%d %b %Y %H:%M %Z")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if field == "content_type":
-        from content.models import ContentType
-
         return str(dict(ContentType.choices).get(value, value))
     if field in {"target_locations", "target_languages"}:
         return ", ".join(v for v in value.strip(",").split(",") if v) or "—"
@@ -300,7 +306,7 @@ def revision_approve(*, revision: ContentRevision, user: User, confirmed: bool =
     consequences = revision_consequences(revision)
     if consequences and not confirmed:
         raise NeedsConfirmation(consequences)
-    changes = {r["field"]: [r["live"], r["proposed"]] for r in revision_diff(revision)}
+    changes = _diff_changes(revision)
     fields = revision.data.get("fields", {})
     for field, value in fields.items():
         if field == "image":
@@ -320,8 +326,6 @@ def revision_approve(*, revision: ContentRevision, user: User, confirmed: bool =
                        note=f"Proposed by {revision.proposed_by or 'someone since removed'}.")
     record_consequences(item=item, user=user, consequences=consequences, how="Revision approved")
     if "url" in fields:
-        from content.services.previews import content_request_preview
-
         transaction.on_commit(lambda: content_request_preview(item=item))
     return item
 
