@@ -169,3 +169,41 @@ class User(AbstractBaseUser, PermissionsMixin):
     def has_role(self, *roles: str) -> bool:
         """True if the user holds any of ``roles`` (superusers hold them all)."""
         return self.is_superuser or bool(self.role_names.intersection(roles))
+
+
+class ApiTokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"
+
+
+class ApiToken(models.Model):
+    """A personal API token: acts as its owner, with their permissions, within its scope.
+
+    The token is shown once when made; only its SHA-256 is kept (it is 32 random bytes,
+    so a fast hash is enough). ``prefix`` (in the token, not secret) finds the row.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. “Intranet widget”.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=10, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "personal API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} (chorus_{self.prefix}_…)"
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.scope == ApiTokenScope.READ
+
+    def is_usable(self, now=None) -> bool:
+        now = now or dj_timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now) and self.user.is_active

@@ -1,8 +1,7 @@
-"""The employee portal's sharing pages and the v1 API."""
+"""The employee portal's sharing pages."""
 
 from django.urls import path
 
-from advocacy import apis
 from advocacy.views import connections, feed, share, suggest
 
 urlpatterns = [
@@ -18,7 +17,4 @@ urlpatterns = [
     path("connections/<str:network>/disconnect/", connections.disconnect, name="disconnect"),
     path("connections/<str:network>/audience/", connections.set_audience, name="set_audience"),
     path("suggest/", suggest.suggest, name="suggest"),
-    path("api/v1/feed/", apis.feed, name="api_feed"),
-    path("api/v1/shares/", apis.shares, name="api_shares"),
-    path("api/v1/connections/", apis.connections, name="api_connections"),
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("notifications.urls")),
     path("accounts/", include("accounts.urls")),
+    path("api/", include("chorus.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

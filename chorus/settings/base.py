@@ -23,6 +23,9 @@ INSTALLED_APPS = [
     "csp",  # Content-Security-Policy (chorus/settings/security.py)
     "auditlog",  # the audit log (core/audit.py)
     "axes",  # login lockouts (chorus/settings/security.py, accounts/lockout.py)
+    "django_filters",  # API list filters (chorus/settings/api.py)
+    "drf_spectacular",  # the OpenAPI schema (/api/schema/)
+    "drf_spectacular_sidecar",  # its docs UI, served from our static files
     # Chorus, lowest layer first (the import contracts in pyproject.toml keep it so).
     "core",
     "accounts",
@@ -30,6 +33,8 @@ INSTALLED_APPS = [
     "advocacy",
     "analytics",
     "notifications",
+    "identity",  # single sign-on (OIDC, SAML) and SCIM provisioning
+    "webhooks",  # signed outbound webhooks
 ]
 # The sandbox networks and the demo data (their commands: run_sandbox, seed_demo) are for
 # trying Chorus and for tests; production leaves them out and nothing else imports them.
@@ -139,16 +144,6 @@ INVITATION_MAX_AGE: int = env.int("INVITATION_MAX_AGE", default=7 * 24 * 3600)
 # Employee CSV imports larger than this are refused before parsing.
 EMPLOYEE_IMPORT_MAX_BYTES: int = env.int("EMPLOYEE_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
 EMPLOYEE_IMPORT_MAX_ROWS: int = env.int("EMPLOYEE_IMPORT_MAX_ROWS", default=20000)
-
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "advocacy.apis.api_exception_handler",
-}
 
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

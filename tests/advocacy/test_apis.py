@@ -19,7 +19,7 @@ def api(client):
 
 def test_requires_login(client):
     response = client.get("/api/v1/feed/")
-    assert response.status_code == 403 and response.json()["error"]["code"] == "not_authenticated"
+    assert response.status_code == 401 and response.json()["error"]["code"] == "not_authenticated"
 
 
 def test_feed_with_bounded_queries(api):

@@ -162,6 +162,10 @@ PORTAL: dict[str, Rule] = {
     "api/v1/feed/": Rule(API, post=NOT_ALLOWED),
     "api/v1/shares/": Rule(API),
     "api/v1/connections/": Rule(API, post=NOT_ALLOWED),
+    # The schema and its docs are public, like the code they describe.
+    "api/schema/": Rule(PUBLIC, post=NOT_ALLOWED),
+    "api/docs/": Rule(PUBLIC, post=NOT_ALLOWED),
+    "api/redoc/": Rule(PUBLIC, post=NOT_ALLOWED),
     # analytics
     "r/<str:code>": Rule(PUBLIC, kwargs=lambda w: {"code": w.a_posted.link_code}),
     "analytics/": Rule(LOGIN_GATE, get=DASHBOARD, post=DASHBOARD),

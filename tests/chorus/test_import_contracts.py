@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("chorus", "core", "networks", "accounts", "content", "advocacy", "analytics", "notifications",
-            "sandbox", "demo")
+            "identity", "webhooks", "sandbox", "demo")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

@@ -9,17 +9,15 @@ from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, parser_classes
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework.decorators import api_view
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 from advocacy.selectors import accounts_for_user, shared_networks_by_item, shares_for_user
 from advocacy.services.sharing import ShareError, ShareRequest, share_create
 from content.selectors import content_visible_to, share_text_offered
+from core.api import api_error as _error
 from networks.registry import NETWORKS
 
 
@@ -91,44 +89,7 @@ class ShareCreateSerializer(serializers.Serializer):
         return parsed
 
 
-class SafeJSONParser(JSONParser):
-    """``JSONParser`` that answers a body nested too deeply for the decoder with a 400.
-
-    ``json`` recurses once per level: 10,000 ``[`` raise ``RecursionError``, which DRF's
-    parser does not catch (a 500 before this).
-    """
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - the JSON is nested too deeply.") from None
-
-
-# Every API view parses with these (the DRF defaults, with the JSON parser made safe).
-API_PARSERS = [SafeJSONParser, FormParser, MultiPartParser]
-
-
-def _error(code: str, message: str, http_status: int, field: str | None = None) -> Response:
-    return Response({"error": {"code": code, "message": message, "field": field}}, status=http_status)
-
-
-def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    """Every API error in one shape."""
-    response = exception_handler(exc, context)
-    if response is None:
-        return None
-    if isinstance(exc, serializers.ValidationError) and isinstance(response.data, dict):
-        field, messages = next(iter(response.data.items()))
-        message = messages[0] if isinstance(messages, list) else str(messages)
-        return _error("invalid", str(message), response.status_code, field)
-    code = exc.default_code if isinstance(exc, APIException) else "error"
-    detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
-    return _error(str(code), str(detail), response.status_code)
-
-
 @api_view(["GET"])
-@parser_classes(API_PARSERS)
 def feed(request: Request) -> Response:
     items = content_visible_to(request.user, search=request.query_params.get("q") or None)
     paginator = PageNumberPagination()
@@ -139,7 +100,6 @@ def feed(request: Request) -> Response:
 
 
 @api_view(["GET", "POST"])
-@parser_classes(API_PARSERS)
 def shares(request: Request) -> Response:
     if request.method == "GET":
         paginator = PageNumberPagination()
@@ -166,7 +126,6 @@ def shares(request: Request) -> Response:
 
 
 @api_view(["GET"])
-@parser_classes(API_PARSERS)
 def connections(request: Request) -> Response:
     accounts = accounts_for_user(request.user)
     return Response([

@@ -1,0 +1,3 @@
+"""accounts API (mounted under /api/v1/ by chorus.api_urls)."""
+
+urlpatterns: list = []

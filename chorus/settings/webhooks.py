@@ -1,0 +1,1 @@
+"""Signed outbound webhooks (the webhooks app)."""

@@ -1,0 +1,259 @@
+"""What every endpoint of the public API (``/api/v1/``) shares.
+
+- **One error shape** for every failure, whatever raised it:
+  ``{"error": {"code": "...", "message": "...", "field": "..."}}`` (``field`` names the
+  input at fault, else null). Views raise :class:`ApiError` (or DRF's exceptions) and
+  :func:`api_exception_handler` shapes the answer; the schema documents it on every
+  operation (:func:`add_error_responses`).
+- **Cursor pagination** (:class:`CursorPage`): stable under inserts, constant cost at any
+  depth; a view sets ``ordering`` to a unique, unchanging order (``"-id"`` by default).
+- **Throttling per client** (:class:`ClientThrottle`): per personal token, else per
+  signed-in person, else per address, in a Redis sliding window shared by every process;
+  a refusal is a 429 with ``Retry-After``.
+- **Conditional GET** (:func:`etag_response`): ``ETag`` on the answer, ``304`` to an
+  ``If-None-Match`` that still matches.
+"""
+
+import hashlib
+import logging
+import time
+import uuid
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import exception_handler
+
+from core.client import client_ip
+from core.ratelimit import sliding_window_take
+from core.redis import get_redis
+
+logger = logging.getLogger(__name__)
+
+
+# --- Errors ------------------------------------------------------------------------------
+
+
+class ApiError(exceptions.APIException):
+    """An error with our code, message and (optionally) the field at fault."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, code: str, message: str, *, http_status: int = 400, field: str | None = None):
+        super().__init__(detail=message, code=code)
+        self.status_code = http_status
+        self.code = code
+        self.field = field
+
+
+def api_error(code: str, message: str, http_status: int, field: str | None = None,
+              headers: dict[str, str] | None = None) -> Response:
+    return Response({"error": {"code": code, "message": message, "field": field}},
+                    status=http_status, headers=headers)
+
+
+def _first_message(data: Any) -> str:
+    if isinstance(data, dict):
+        return _first_message(next(iter(data.values()), ""))
+    if isinstance(data, list):
+        return _first_message(next((v for v in data if v), ""))
+    return str(data)
+
+
+def _first_error(data: Any) -> tuple[str | None, str]:
+    """(the top-level input at fault, its first message) of a DRF validation error."""
+    if isinstance(data, dict) and data:
+        key, value = next(iter(data.items()))
+        return (None if key == "non_field_errors" else str(key)), _first_message(value)
+    return None, _first_message(data)
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Every API error in one shape (DRF's ``EXCEPTION_HANDLER``)."""
+    if isinstance(exc, ApiError):
+        return api_error(exc.code, str(exc.detail), exc.status_code, exc.field)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    headers = {k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")}
+    if isinstance(exc, exceptions.ValidationError):
+        field, message = _first_error(response.data)
+        return api_error("invalid", message, response.status_code, field, headers)
+    if isinstance(exc, Http404):
+        return api_error("not_found", "Not found.", status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, PermissionDenied):
+        return api_error("permission_denied", "You do not have permission to do this.", status.HTTP_403_FORBIDDEN)
+    code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+    code = code if isinstance(code, str) else getattr(exc, "default_code", "error")
+    detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
+    return api_error(str(code), str(detail), response.status_code, None, headers)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable: `invalid`, `not_found`, `throttled`, ...")
+    message = serializers.CharField(help_text="For people; may change.")
+    field = serializers.CharField(allow_null=True, help_text="The input at fault, if one is.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+# Statuses any operation may answer with the error shape (documented on every one).
+_ERROR_STATUSES = {
+    "400": "The request is invalid (see `error.field`).",
+    "401": "No valid credentials (a missing, wrong, expired or revoked token).",
+    "403": "Authenticated, but not allowed (role, or a read-only token writing).",
+    "404": "Not found, or not visible to you.",
+    "405": "Method not allowed.",
+    "406": "Not acceptable.",
+    "415": "Unsupported media type.",
+    "429": "Too many requests: wait `Retry-After` seconds.",
+}
+
+
+def add_error_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: the one error shape on every operation."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Error", {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["code", "message", "field"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": ["string", "null"]},
+            },
+        }},
+    })
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, description in _ERROR_STATUSES.items():
+                if code not in responses:
+                    responses[code] = {"description": description, "content": {"application/json": {"schema": ref}}}
+    return result
+
+
+# --- Parsing -----------------------------------------------------------------------------
+
+
+class SafeJSONParser(JSONParser):
+    """``JSONParser`` that answers a body nested too deeply for the decoder with a 400.
+
+    ``json`` recurses once per level: 10,000 ``[`` raise ``RecursionError``, which DRF's
+    parser does not catch (a 500 before this).
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the JSON is nested too deeply.") from None
+
+
+# --- Pagination --------------------------------------------------------------------------
+
+
+class CursorPage(CursorPagination):
+    """Opaque ``cursor`` links (``next``/``previous``); ``page_size`` up to 200."""
+
+    ordering = "-id"
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# --- Throttling --------------------------------------------------------------------------
+
+
+def _rate(text: str) -> tuple[int, int]:
+    """``"600/minute"`` → (600, 60)."""
+    count, _, period = text.partition("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[0]]
+    return int(count), seconds
+
+
+class ClientThrottle(BaseThrottle):
+    """A sliding window per personal token, else per person, else per client address.
+
+    Shared by every web process through Redis; if Redis cannot be reached the limit fails
+    open (logged): an outage of the limiter must not take the API down.
+    """
+
+    scope = "client"
+
+    def __init__(self) -> None:
+        self._wait = 0.0
+
+    def identity(self, request: Request) -> str:
+        token_id = getattr(request.auth, "pk", None)
+        if token_id is not None:
+            return f"token:{token_id}"
+        if request.user and request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+        return f"ip:{client_ip(request)}"
+
+    def allow_request(self, request: Request, view) -> bool:
+        rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(self.scope)
+        if not rate:
+            return True
+        limit, window = _rate(rate)
+        try:
+            self._wait = sliding_window_take(
+                get_redis(), [(f"throttle:api:{self.identity(request)}", limit)],
+                window_seconds=window, member=uuid.uuid4().hex, now=time.time(),
+            )
+        except redis.RedisError as exc:
+            logger.error("API throttle skipped (Redis unavailable): %s", type(exc).__name__)
+            return True
+        return not self._wait
+
+    def wait(self) -> float | None:
+        return max(1.0, self._wait) if self._wait else None
+
+
+# --- Conditional GET ---------------------------------------------------------------------
+
+
+def etag_of(*parts: Any) -> str:
+    """A strong ETag from whatever identifies the answer's version."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    return f'"{digest}"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    if header.strip() == "*":
+        return True
+    weak = etag[2:] if etag.startswith("W/") else etag
+    return any(tag.strip().removeprefix("W/") == weak for tag in header.split(","))
+
+
+def etag_response(request: Request, data: Any, *, etag: str | None = None, **kwargs: Any) -> Response:
+    """``data`` with an ``ETag`` (of ``etag``'s version, else of the rendered body), or a
+    bodiless 304 when the client's ``If-None-Match`` names it."""
+    if etag is None:
+        etag = etag_of(JSONRenderer().render(data))
+    header = request.headers.get("If-None-Match")
+    if header and _matches(header, etag):
+        response = Response(status=status.HTTP_304_NOT_MODIFIED)
+    else:
+        response = Response(data, **kwargs)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Authorization, Cookie"
+    return response
