@@ -27,6 +27,7 @@ from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
+from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -257,3 +258,24 @@ def etag_response(request: Request, data: Any, *, etag: str | None = None, **kwa
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Authorization, Cookie"
     return response
+
+
+# --- Staff permissions -------------------------------------------------------------------
+
+
+class ModelPermissions(DjangoModelPermissions):
+    """Exactly the admin's model permissions: reading needs ``view_<model>`` too (DRF's own
+    class lets anyone signed in read). Use on staff endpoints with a ``queryset``; a view
+    checks any further permission (``approve_contentitem``, ...) with ``require_perm``."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+def require_perm(request: Request, *perms: str) -> None:
+    """Refuse (403, the one error shape) unless the user holds every permission."""
+    if not request.user.has_perms(perms):
+        raise ApiError("permission_denied", "You do not have permission to do this.", http_status=403)
