@@ -6,6 +6,9 @@ from django.urls import include, path
 
 from chorus.health import healthz
 
+# A database outage is a 503 (JSON for the API and /healthz), not a 500.
+handler500 = "chorus.errors.server_error"
+
 admin.site.site_header = "Chorus — marketing"
 admin.site.site_title = "Chorus admin"
 admin.site.index_title = "Content, campaigns and people"
