@@ -10,12 +10,19 @@ and no service ever imports a ``tasks`` module (no import cycle to hide).
 """
 
 import logging
+import time
 from typing import Any
 
+import kombu.exceptions
+import redis
 from celery import Task, current_app
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# Until when (time.monotonic()) this process skips publishing after a failure.
+_broker_down_until = 0.0
 
 
 def task_named(name: str) -> Task:
@@ -40,9 +47,17 @@ def enqueue(name: str, *args: Any, countdown: float | None = None, **kwargs: Any
     task = task_named(name)
 
     def _send() -> None:
+        global _broker_down_until
+        if time.monotonic() < _broker_down_until:
+            logger.info("broker down: %s not enqueued now; a sweep will dispatch it", name)
+            return
         try:
             task.apply_async(args=args, kwargs=kwargs, countdown=countdown or None)
-        except Exception as exc:  # broker down: the sweep will dispatch it later
+        except (kombu.exceptions.OperationalError, redis.RedisError, OSError) as exc:
+            # The broker is down or hung: stop trying for a while; the sweep dispatches it.
+            _broker_down_until = time.monotonic() + settings.BROKER_BACKOFF_SECONDS
+            logger.warning("could not enqueue %s (%s); a sweep will retry", name, exc)
+        except Exception as exc:  # anything else: the sweep will dispatch it later
             logger.warning("could not enqueue %s (%s); a sweep will retry", name, exc)
 
     transaction.on_commit(_send)

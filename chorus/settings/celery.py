@@ -38,14 +38,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 3,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing must not hang a web request when Redis is down: the row is in the
-# database already and a beat sweep dispatches it later.
+# Publishing must not hang a web request when Redis is down or hung: the row is in the
+# database already and a beat sweep dispatches it later. Every publish (web, beat, tasks
+# that enqueue) waits at most BROKER_PUBLISH_TIMEOUT seconds per attempt (chorus/celery.py
+# gives the producers' connections these socket timeouts; consumers keep the ones above),
+# with one immediate retry on a fresh connection (a Redis that restarted).
+BROKER_PUBLISH_TIMEOUT: float = env.float("BROKER_PUBLISH_TIMEOUT", default=0.2)
+# After a failed publish, a web process stops trying for this long (the sweeps dispatch
+# what it recorded), so a hung Redis does not cost every request the timeout.
+BROKER_BACKOFF_SECONDS: float = env.float("BROKER_BACKOFF_SECONDS", default=10.0)
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.2,
+    "interval_step": 0,
+    "interval_max": 0,
 }
 
 CELERY_TASK_DEFAULT_QUEUE = "default"
