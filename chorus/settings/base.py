@@ -88,12 +88,21 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'chorus.sqlite3'}"),
 }
+# SQLite as a real embedded default (web, worker and beat share one file):
+# - WAL lets readers go on while one process writes;
+# - a busy timeout makes a writer wait for the lock instead of failing at once;
+# - BEGIN IMMEDIATE takes the write lock when a transaction starts. A deferred
+#   transaction that read first and then writes cannot wait for the lock (SQLite answers
+#   "database is locked" at once, whatever the timeout) — the way rollup and heartbeat
+#   tasks failed under `make run` (tests/chorus/test_sqlite_embedded.py shows both cases).
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web, worker and beat processes read while one writes.
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
-    )
+    DATABASES["default"]["OPTIONS"].update(SQLITE_OPTIONS)
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
