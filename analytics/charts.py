@@ -75,6 +75,19 @@ def _labels(days: Sequence[date]) -> tuple[list[str], list[str]]:
     return labels, labels[::step]
 
 
+def _integer_ticks(series: dict[str, list[int]]) -> list[int]:
+    """Y-axis labels for counts: whole numbers only (pygal would label 0, 0.2, … 1 for a
+    series that peaks at one click), at most 6 of them, from 0 past the highest value."""
+    top = max((max(values, default=0) for values in series.values()), default=0)
+    if top <= 0:
+        return [0, 1]
+    step = 1
+    while -(-top // step) > 5:
+        # 1, 2, 5, 10, 20, 50, ...: steps a person reads at a glance.
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
+    return list(range(0, -(-top // step) * step + 1, step))
+
+
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 _STYLE_ELEMENT = re.compile(r"<style\b")
 # The hidden tooltip group (pygal's only style attribute; its tooltips need the script we drop).
@@ -103,6 +116,8 @@ def bar_chart(
     """``nonce``: the request's CSP nonce (``request.csp_nonce``), for the chart's <style>."""
     chart = pygal.Bar(**_config(height=height))
     chart.x_labels, chart.x_labels_major = _labels(days)
+    if series:  # an empty chart shows its "No data yet" text, no axis
+        chart.y_labels = _integer_ticks(series)
     for name, values in series.items():
         chart.add(name, list(values))
     return _render(chart, nonce)
@@ -114,6 +129,8 @@ def line_chart(
     """``nonce``: the request's CSP nonce (``request.csp_nonce``), for the chart's <style>."""
     chart = pygal.Line(**_config(height=height, dots_size=2, fill=False))
     chart.x_labels, chart.x_labels_major = _labels(days)
+    if series:  # an empty chart shows its "No data yet" text, no axis
+        chart.y_labels = _integer_ticks(series)
     for name, values in series.items():
         chart.add(name, list(values))
     return _render(chart, nonce)

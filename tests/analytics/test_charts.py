@@ -47,3 +47,22 @@ def test_my_impact_chart_carries_the_header_nonce(client):
     nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
     assert f'<style nonce="{nonce}"' in response.content.decode()
     assert not re.search(r"\sstyle=", response.content.decode())
+
+
+def _y_labels(svg: str) -> list[str]:
+    axis = svg[svg.index('class="axis y'):]
+    axis = axis[:axis.index('class="axis x') if 'class="axis x' in axis else len(axis)]
+    return re.findall(r"<text[^>]*>([^<]*)</text>", axis)
+
+
+@pytest.mark.parametrize("draw", [charts.bar_chart, charts.line_chart])
+@pytest.mark.parametrize(("peak", "labels"), [
+    (0, ["0", "1"]),
+    (1, ["0", "1"]),  # pygal alone labels 0, 0.2, 0.4, … 1: a fifth of a click
+    (3, ["0", "1", "2", "3"]),
+    (9, ["0", "2", "4", "6", "8", "10"]),
+    (480, ["0", "100", "200", "300", "400", "500"]),
+])
+def test_count_axes_have_whole_numbers_only(draw, peak, labels):
+    svg = str(draw(DAYS, {"clicks": [0] * 29 + [peak], "shares": [0] * 30}, nonce="n"))
+    assert [label for label in _y_labels(svg) if label[0].isdigit() and " " not in label] == labels
