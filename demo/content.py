@@ -20,6 +20,7 @@ from content.models import (
     Topic,
 )
 from demo.catalog import CAMPAIGNS, ITEMS, TOPICS
+from demo.fonts import demo_font
 
 COLOURS = ["#3b4cca", "#0f9d76", "#c2410c", "#7c3aed", "#0a66c2", "#b91c1c", "#0e7490", "#4d7c0f"]
 
@@ -42,7 +43,7 @@ def _image_for(title: str) -> ContentFile:
     lines.append(line)
     y = 627 // 2 - 30 * len(lines)
     for text in lines[:5]:
-        draw.text((80, y), text, fill="white", font_size=56)
+        draw.text((80, y), text, fill="white", font=demo_font(56))
         y += 64
     out = io.BytesIO()
     img.save(out, "PNG", optimize=True)

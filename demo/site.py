@@ -14,6 +14,7 @@ from email.utils import format_datetime
 from PIL import Image, ImageDraw
 
 from demo.catalog import ITEMS
+from demo.fonts import demo_font
 
 COMPANY = "Chorus Demo Co."
 COLOURS = ["#3b4cca", "#0f9d76", "#c2410c", "#7c3aed", "#0a66c2", "#b91c1c", "#0e7490", "#4d7c0f"]
@@ -60,8 +61,8 @@ lead to your own website; the UTM tags in this page's address tell your analytic
 def _image(path: str, title: str) -> bytes:
     img = Image.new("RGB", (1200, 627), _colour(path))
     draw = ImageDraw.Draw(img)
-    draw.text((80, 260), title[:40], fill="white", font_size=54)
-    draw.text((80, 340), title[40:80], fill="white", font_size=54)
+    draw.text((80, 260), title[:40], fill="white", font=demo_font(54))
+    draw.text((80, 340), title[40:80], fill="white", font=demo_font(54))
     out = io.BytesIO()
     img.save(out, "PNG")
     return out.getvalue()
