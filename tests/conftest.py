@@ -36,6 +36,17 @@ def _no_internet(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", _loopback_only_getaddrinfo)
 
 
+@pytest.fixture(autouse=True)
+def _broker_not_backing_off():
+    """Each test starts with a broker that has not failed (core.queueing's backoff is
+    per process: a test that killed the broker must not make later tests skip publishing)."""
+    import core.queueing
+
+    core.queueing._broker_down_until = 0.0
+    yield
+    core.queueing._broker_down_until = 0.0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -35,13 +35,11 @@ def broker():
     saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
     conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=server.url)
     _reset_connections()
-    core.queueing._broker_down_until = 0.0
     yield server
     if server.proc is not None:
         server.proc.send_signal(signal.SIGCONT)
     conf.update(saved)
     _reset_connections()
-    core.queueing._broker_down_until = 0.0
     server.stop()
 
 
@@ -87,7 +85,6 @@ def test_a_hung_broker_costs_a_share_request_a_fraction_of_a_second(
 
 def test_other_errors_do_not_start_the_backoff(client, django_capture_on_commit_callbacks, monkeypatch):
     """A task that raises when run inline (eager) is not a broker outage."""
-    core.queueing._broker_down_until = 0.0
 
     def broken(*args, **kwargs):
         raise ValueError("not the broker")
