@@ -24,7 +24,7 @@ from accounts.services.privacy import (
     personal_data_problem,
     personal_data_summary,
 )
-from accounts.services.users import describe_roles
+from accounts.services.users import describe_roles, user_deactivate, user_reactivate
 
 # Never in a non-superuser's form: they could raise anyone's permissions (their own too).
 _SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
@@ -107,7 +107,7 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "team", "password1", "password2")}),
     )
     filter_horizontal = ("groups",)
-    actions = ["send_invitation"]
+    actions = ["send_invitation", "deactivate", "reactivate"]
     form = RoleSafeUserChangeForm
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -145,16 +145,23 @@ class UserAdmin(BaseUserAdmin):
         return form
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        active = obj.is_active
         if change:
-            before = User.objects.filter(pk=obj.pk).values("is_staff", "is_superuser").first() or {}
+            before = User.objects.filter(pk=obj.pk).values("is_staff", "is_superuser", "is_active").first() or {}
             obj._access_before = {
                 "groups": frozenset(obj.groups.values_list("name", flat=True)),
                 "staff": before.get("is_staff", False),
                 "superuser": before.get("is_superuser", False),
             }
+            # Unticking "active" is a deactivation, with its side effects (user_deactivate):
+            # the form's save keeps the old value, the service changes it.
+            obj.is_active = before.get("is_active", active)
         else:
             obj._access_before = {"groups": frozenset(), "staff": False, "superuser": False}
         super().save_model(request, obj, form, change)
+        if change and active != obj.is_active:
+            change_active = user_reactivate if active else user_deactivate
+            change_active(user=obj, by=request.user, source="admin")
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
@@ -208,6 +215,36 @@ class UserAdmin(BaseUserAdmin):
             self.message_user(
                 request, f"{skipped} superuser(s) skipped: only a superuser can invite a superuser.", messages.WARNING
             )
+
+    # Deactivation (accounts.services.users) -------------------------------------
+    # The same as unticking "active": the person's shares waiting to go out are cancelled
+    # and their LinkedIn and X connections revoked at once. Never yourself; a superuser
+    # only by a superuser (has_change_permission).
+
+    def _active_change_targets(self, request: HttpRequest, queryset: QuerySet) -> tuple[list[User], int]:
+        allowed = [u for u in queryset if u.pk != request.user.pk and self.has_change_permission(request, u)]
+        return allowed, len(queryset) - len(allowed)
+
+    def _change_active(self, request: HttpRequest, queryset: QuerySet, *, active: bool) -> None:
+        users, skipped = self._active_change_targets(request, queryset)
+        change_active = user_reactivate if active else user_deactivate
+        changed = sum(change_active(user=user, by=request.user, source="admin") for user in users)
+        verb = "reactivated" if active else "deactivated"
+        self.message_user(request, f"{changed} person(s) {verb}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} skipped: not your own account, and a superuser's only by a superuser.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Deactivate (cancel their pending shares, revoke their connections)",
+                  permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._change_active(request, queryset, active=False)
+
+    @admin.action(description="Reactivate", permissions=["change"])
+    def reactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._change_active(request, queryset, active=True)
 
     def get_urls(self):
         urls = super().get_urls()

@@ -1,11 +1,30 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserChangeForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserChangeForm,
+)
 from django.contrib.auth.models import Group
 
 from accounts.lockout import login_allowed, login_failed
 from accounts.models import User, timezone_choices
+from accounts.roles import ADMIN
 from accounts.services.users import groups_grantable_by, role_change_problem
+
+
+def password_login_allowed(user: User) -> bool:
+    """With ``PASSWORD_LOGIN_ADMINS_ONLY`` (everyone else signs in through single sign-on)
+    only Admins and superusers use a password: their break-glass door."""
+    return not settings.PASSWORD_LOGIN_ADMINS_ONLY or user.is_superuser or user.has_role(ADMIN)
+
+
+SSO_ONLY_MESSAGE = (
+    "Password login is turned off for your account: sign in with your company account "
+    "(the “Sign in with …” button on the login page)."
+)
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -13,6 +32,28 @@ class EmailAuthenticationForm(AuthenticationForm):
         label="Work email",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        if not password_login_allowed(user):
+            raise forms.ValidationError(SSO_ONLY_MESSAGE, code="password_login_off")
+
+
+class AdminPasswordLoginForm(AdminAuthenticationForm):
+    """The admin's login page, with the same rule (Curators and Approvers are staff too)."""
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        if not password_login_allowed(user):
+            raise forms.ValidationError(SSO_ONLY_MESSAGE, code="password_login_off")
+
+
+class AdminOnlyPasswordResetForm(PasswordResetForm):
+    """Password reset emails go to the people who may use a password (see above); the
+    page says "check your email" either way, so it tells nobody who is an Admin."""
+
+    def get_users(self, email: str):
+        return (user for user in super().get_users(email) if password_login_allowed(user))
 
 
 class RoleSafeUserChangeForm(UserChangeForm):

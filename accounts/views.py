@@ -10,7 +10,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.forms import AccountDeleteForm, LimitedPasswordChangeForm, PreferencesForm
+from accounts.forms import (
+    AccountDeleteForm,
+    AdminOnlyPasswordResetForm,
+    LimitedPasswordChangeForm,
+    PreferencesForm,
+)
 from accounts.services.invitations import (
     InvitationError,
     invitation_accept,
@@ -123,6 +128,7 @@ class ThrottledPasswordResetView(PasswordResetView):
     """Django's reset page with a limit per address and per client. Past the limit the
     request goes to the same "check your email" page and no email is sent."""
 
+    form_class = AdminOnlyPasswordResetForm
     email_template_name = "emails/password_reset.txt"
     html_email_template_name = "emails/password_reset.html"
     subject_template_name = "emails/password_reset_subject.txt"

@@ -13,6 +13,10 @@ class AdvocacyConfig(AppConfig):
 
         heartbeat.connect()
 
+        from . import receivers
+
+        receivers.connect()  # a deactivated person's shares and connections stop at once
+
         from .services import privacy
 
         privacy.register()  # connections and shares in My data and account deletion

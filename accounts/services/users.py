@@ -1,4 +1,4 @@
-"""Writes on users: roles and enrolment.
+"""Writes on users: roles, enrolment, deactivation.
 
 Role safety: only a superuser grants superuser or the Admin role; nobody else grants
 (or takes away) a group holding permissions they lack themselves; a non-superuser
@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import ADMIN, ROLES, STAFF_ROLES
+from accounts.signals import user_deactivated, user_reactivated
+from core.audit import record
 
 
 def groups_grantable_by(editor: User) -> QuerySet[Group]:
@@ -92,3 +94,44 @@ def user_opt_out(*, user: User) -> User:
         user.advocate_opted_in_at = None
         user.save(update_fields=["advocate_opted_in_at"])
     return user
+
+
+# Where a deactivation came from (``accounts.signals``: "admin", "api", "scim", "sso").
+DEACTIVATION_SOURCES = frozenset({"admin", "api", "scim", "sso"})
+
+
+def _set_active(*, user: User, active: bool, by: User | None, source: str) -> bool:
+    if source not in DEACTIVATION_SOURCES:
+        raise ValueError(f"Unknown source {source!r}: one of {', '.join(sorted(DEACTIVATION_SOURCES))}")
+    with transaction.atomic():
+        # Conditional: of two requests at once, one changes it and announces it.
+        changed = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
+        user.is_active = active
+        if not changed:
+            return False
+        record(user, event="user reactivated" if active else "user deactivated",
+               changes={"is_active": (not active, active)}, actor=by, extra={"source": source})
+        signal = user_reactivated if active else user_deactivated
+        transaction.on_commit(lambda: signal.send(sender=User, user=user, by=by, source=source))
+    return True
+
+
+def user_deactivate(*, user: User, by: User | None = None, source: str) -> bool:
+    """Deactivate ``user`` now; True if they were active (idempotent).
+
+    From this moment they cannot sign in; their session stops working on its next request
+    (the auth backend refuses an inactive user), and so do their API tokens. Once the
+    transaction commits, ``accounts.signals.user_deactivated`` tells the layers above,
+    which stop what acts in their name: advocacy cancels their queued and scheduled shares
+    and revokes their LinkedIn and X connections; notifications already leave inactive
+    people out of every email. ``by`` is the person who did it (None for SCIM or a
+    worker); ``source`` says which door ("admin", "api", "scim", "sso").
+    """
+    return _set_active(user=user, active=False, by=by, source=source)
+
+
+def user_reactivate(*, user: User, by: User | None = None, source: str) -> bool:
+    """Let ``user`` sign in again; True if they were inactive (idempotent). Nothing that
+    deactivation stopped comes back by itself: cancelled shares stay cancelled and the
+    person connects LinkedIn and X again."""
+    return _set_active(user=user, active=True, by=by, source=source)
