@@ -4,6 +4,9 @@ Advocacy never imports notifications or analytics: it announces what happened an
 listen (the pattern of ``content.signals``). Each is sent synchronously, after the row
 that records the event has been written, so a listener sees the new state.
 
+- ``share_posted(share, how)``: a share became *posted* (its post's id is on the row);
+  ``how`` says how it was known ("published", "found on the network", "confirmed by the
+  employee", ...). Sent inside the transaction that recorded it when there is one.
 - ``share_failed(share, reason)``: a share ended *failed*; ``reason`` is for the employee.
 - ``share_unconfirmed(share, reason)``: a share may or may not be on the network and the
   employee is asked to check.
@@ -20,6 +23,7 @@ that records the event has been written, so a listener sees the new state.
 
 from django.dispatch import Signal
 
+share_posted = Signal()
 share_failed = Signal()
 share_unconfirmed = Signal()
 account_needs_reconnect = Signal()

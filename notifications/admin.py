@@ -1,5 +1,5 @@
 """Admin: the email delivery log, the development Outbox, digest previews and test
-digests, Slack webhooks per team."""
+digests, Slack and Microsoft Teams webhooks per team."""
 
 from collections.abc import Callable
 
@@ -30,8 +30,11 @@ from notifications.models import (
     Notification,
     OutboxMessage,
     SlackAnnouncement,
+    TeamsAnnouncement,
     TeamSlackWebhook,
+    TeamsWebhook,
     validate_slack_webhook_url,
+    validate_teams_webhook_url,
 )
 from notifications.outbox import outbox_enabled, outbox_get, outbox_list
 from notifications.services.digests import digest_preview, digest_send_test
@@ -211,17 +214,20 @@ class OutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return HttpResponse(entry.html)
 
 
-class SlackWebhookForm(forms.ModelForm):
-    url = forms.CharField(
-        label="Incoming webhook URL", required=False, widget=forms.PasswordInput(render_value=False),
-        help_text="From Slack: Apps → Incoming Webhooks → Add to channel. Starts with "
-                  "https://hooks.slack.com/services/. Stored encrypted and never shown again; "
-                  "leave empty to keep the current one.",
-    )
+class ChannelWebhookForm(forms.ModelForm):
+    """A team's chat-channel webhook; the URL is a secret, typed in and never shown again."""
+
+    validate_url: Callable[[str], None]
+    url_help = ""
+    url = forms.CharField(label="Incoming webhook URL", required=False, widget=forms.PasswordInput(render_value=False))
 
     class Meta:
-        model = TeamSlackWebhook
         fields = ["team", "url", "is_active"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["url"].help_text = self.url_help + " Stored encrypted and never shown again; leave empty to " \
+                                                       "keep the current one."
 
     def clean_url(self) -> str:
         value = (self.cleaned_data.get("url") or "").strip()
@@ -229,24 +235,52 @@ class SlackWebhookForm(forms.ModelForm):
             if self.instance.pk and self.instance.url:
                 return self.instance.url
             raise forms.ValidationError("Paste the webhook URL.")
-        validate_slack_webhook_url(value)
+        type(self).validate_url(value)
         return value
 
 
-@admin.register(TeamSlackWebhook)
-class TeamSlackWebhookAdmin(admin.ModelAdmin):
-    form = SlackWebhookForm
+class SlackWebhookForm(ChannelWebhookForm):
+    validate_url = staticmethod(validate_slack_webhook_url)
+    url_help = ("From Slack: Apps → Incoming Webhooks → Add to channel. Starts with "
+                "https://hooks.slack.com/services/.")
+
+    class Meta(ChannelWebhookForm.Meta):
+        model = TeamSlackWebhook
+
+
+class TeamsWebhookForm(ChannelWebhookForm):
+    validate_url = staticmethod(validate_teams_webhook_url)
+    url_help = ("From Teams: the channel's ⋯ → Workflows → “Post to a channel when a webhook request is "
+                "received”, then copy the URL the workflow shows.")
+
+    class Meta(ChannelWebhookForm.Meta):
+        model = TeamsWebhook
+
+
+class ChannelWebhookAdmin(admin.ModelAdmin):
+    """A team's Slack or Teams channel: the URL masked, its last post and error."""
+
     list_display = ("team", "masked", "is_active", "last_posted_at", "last_error")
     list_filter = ("is_active",)
     readonly_fields = ("masked", "last_posted_at", "last_error", "created_at")
     list_select_related = ("team",)
 
     @admin.display(description="webhook")
-    def masked(self, obj: TeamSlackWebhook) -> str:
+    def masked(self, obj) -> str:
         return obj.masked_url
 
     def get_fields(self, request: HttpRequest, obj=None):
         return ["team", "url", "is_active", *(["masked", "last_posted_at", "last_error"] if obj else [])]
+
+
+@admin.register(TeamSlackWebhook)
+class TeamSlackWebhookAdmin(ChannelWebhookAdmin):
+    form = SlackWebhookForm
+
+
+@admin.register(TeamsWebhook)
+class TeamsWebhookAdmin(ChannelWebhookAdmin):
+    form = TeamsWebhookForm
 
 
 @admin.register(ContentFanout)
@@ -258,9 +292,8 @@ class ContentFanoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     read_only_may_delete = True
 
 
-@admin.register(SlackAnnouncement)
-class SlackAnnouncementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The Slack delivery log: what was announced in which team's channel."""
+class ChannelAnnouncementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A channel's delivery log: what was announced in which team's channel."""
 
     list_display = ("updated_at", "item", "team", "status", "attempts", "error")
     list_filter = ("status", "webhook__team")
@@ -271,8 +304,18 @@ class SlackAnnouncementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     read_only_may_delete = True
 
     @admin.display(description="team", ordering="webhook__team__name")
-    def team(self, obj: SlackAnnouncement) -> str:
+    def team(self, obj) -> str:
         return obj.webhook.team.name
+
+
+@admin.register(SlackAnnouncement)
+class SlackAnnouncementAdmin(ChannelAnnouncementAdmin):
+    pass
+
+
+@admin.register(TeamsAnnouncement)
+class TeamsAnnouncementAdmin(ChannelAnnouncementAdmin):
+    pass
 
 
 @admin.register(Notification)

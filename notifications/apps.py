@@ -20,7 +20,8 @@ class NotificationsConfig(AppConfig):
 
         from core.audit import track
 
-        from .models import TeamSlackWebhook
+        from .models import TeamSlackWebhook, TeamsWebhook
 
-        # The webhook URL is a secret: its entries say it changed, never what to.
+        # The webhook URLs are secrets: their entries say they changed, never what to.
         track(TeamSlackWebhook, exclude=["last_posted_at", "last_error"], mask=["url"])
+        track(TeamsWebhook, exclude=["last_posted_at", "last_error"], mask=["url"])

@@ -140,6 +140,9 @@ class ContentFanout(models.Model):
 
 
 SLACK_WEBHOOK_PREFIX = "https://hooks.slack.com/"
+# Microsoft's hosts for Teams incoming webhooks: Power Automate Workflows ("Post to a channel
+# when a webhook request is received") and the older connectors.
+TEAMS_WEBHOOK_HOST_SUFFIXES = (".logic.azure.com", ".powerplatform.com", ".webhook.office.com")
 
 
 def validate_slack_webhook_url(value: str) -> None:
@@ -159,19 +162,85 @@ def validate_slack_webhook_url(value: str) -> None:
         )
 
 
-class TeamSlackWebhook(models.Model):
-    """A team's Slack channel: new content for the team is announced there.
+def validate_teams_webhook_url(value: str) -> None:
+    """Only Microsoft's webhook hosts (or ``TEAMS_WEBHOOK_EXTRA_HOSTS``, a test receiver or a
+    relay the operator runs): the URL is admin-entered and we POST to it."""
+    parts = urlsplit(value.strip())
+    host = (parts.hostname or "").lower()
+    extra = {h.strip().lower() for h in getattr(settings, "TEAMS_WEBHOOK_EXTRA_HOSTS", []) if h.strip()}
+    microsoft = parts.scheme == "https" and host.endswith(TEAMS_WEBHOOK_HOST_SUFFIXES) and parts.port in (None, 443)
+    if (
+        not (microsoft or (host in extra and parts.scheme in ("http", "https")))
+        or parts.username
+        or parts.password
+        or len(parts.path) < 2
+    ):
+        raise ValidationError(
+            "Paste the URL of the Teams workflow “Post to a channel when a webhook request is received”: it "
+            "starts with https:// and its host ends with .logic.azure.com, .powerplatform.com or "
+            ".webhook.office.com."
+        )
 
-    The URL is a secret (anyone holding it can post to the channel): encrypted at rest and
-    never shown again in full.
-    """
 
-    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, related_name="slack_webhook")
-    url = EncryptedTextField("incoming webhook URL", validators=[validate_slack_webhook_url])
+class ChannelWebhook(models.Model):
+    """A team's chat channel (Slack, Microsoft Teams) where new content for the team is
+    announced. The URL is a secret (anyone holding it can post to the channel): encrypted at
+    rest and never shown again in full. Concrete models add ``team`` and ``url`` (with their
+    network's validator)."""
+
     is_active = models.BooleanField(default=True)
     last_posted_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    url: str
+
+    class Meta:
+        abstract = True
+
+    @property
+    def masked_url(self) -> str:
+        if not self.url:
+            return ""
+        head, _, tail = self.url.partition("?")[0].rpartition("/")
+        return f"{head}/{tail[:2]}••••••" if head else "••••••"
+
+
+class AnnouncementStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Refused by the channel"
+    UNKNOWN = "unknown", "Unknown (no answer: not repeated)"
+
+
+class ChannelAnnouncement(models.Model):
+    """One item announced in one team's channel: claimed before the POST, so an item is
+    never announced twice there (a task delivered twice, a worker that died mid-post, a
+    timeout after the channel had already taken the message). At most once: an announcement
+    whose fate is unknown is recorded, not repeated. Concrete models add ``webhook``."""
+
+    Status = AnnouncementStatus
+
+    item = models.ForeignKey("content.ContentItem", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=AnnouncementStatus.choices, default=AnnouncementStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} in {self.webhook}: {self.status}"  # type: ignore[attr-defined]
+
+
+class TeamSlackWebhook(ChannelWebhook):
+    """A team's Slack channel (an incoming webhook)."""
+
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, related_name="slack_webhook")
+    url = EncryptedTextField("incoming webhook URL", validators=[validate_slack_webhook_url])
 
     class Meta:
         verbose_name = "team Slack webhook"
@@ -179,40 +248,33 @@ class TeamSlackWebhook(models.Model):
     def __str__(self) -> str:
         return f"Slack for {self.team}"
 
-    @property
-    def masked_url(self) -> str:
-        if not self.url:
-            return ""
-        head, _, tail = self.url.rpartition("/")
-        return f"{head}/{tail[:2]}••••••" if head else "••••••"
 
-
-class SlackAnnouncement(models.Model):
-    """One item announced in one team's channel: claimed before the POST, so an item is
-    never announced twice there (a task delivered twice, a worker that died mid-post, a
-    timeout after Slack had already taken the message). At most once: an announcement
-    whose fate is unknown is recorded, not repeated."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be sent"
-        SENDING = "sending", "Being sent"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Refused by Slack"
-        UNKNOWN = "unknown", "Unknown (no answer: not repeated)"
-
+class SlackAnnouncement(ChannelAnnouncement):
     webhook = models.ForeignKey(TeamSlackWebhook, on_delete=models.CASCADE, related_name="announcements")
-    item = models.ForeignKey("content.ContentItem", on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["webhook", "item"], name="slack_announce_once")]
 
+
+class TeamsWebhook(ChannelWebhook):
+    """A team's Microsoft Teams channel (a Workflows "when a webhook request is received" URL)."""
+
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, related_name="teams_webhook")
+    url = EncryptedTextField("workflow webhook URL", validators=[validate_teams_webhook_url])
+
+    class Meta:
+        verbose_name = "team Microsoft Teams webhook"
+
     def __str__(self) -> str:
-        return f"item {self.item_id} in {self.webhook}: {self.status}"
+        return f"Teams for {self.team}"
+
+
+class TeamsAnnouncement(ChannelAnnouncement):
+    webhook = models.ForeignKey(TeamsWebhook, on_delete=models.CASCADE, related_name="announcements")
+
+    class Meta:
+        verbose_name = "Teams announcement"
+        constraints = [models.UniqueConstraint(fields=["webhook", "item"], name="teams_announce_once")]
 
 
 class OutboxMessage(models.Model):

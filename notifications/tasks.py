@@ -11,7 +11,8 @@ from django.utils import timezone
 from content.models import ContentItem
 from core.queueing import send
 from core.retry import backoff
-from notifications.models import DeliveryKind, TeamSlackWebhook
+from notifications.models import DeliveryKind
+from notifications.services.channels import Channel, ChannelTransientError, channel_announce
 from notifications.services.deliveries import (
     SendReport,
     chunked,
@@ -21,7 +22,8 @@ from notifications.services.deliveries import (
 from notifications.services.digests import digest_chunk
 from notifications.services.fanout import fanout_chunk, fanout_plan, fanout_sweep
 from notifications.services.schedule import due_user_ids
-from notifications.services.slack import SlackTransientError, slack_announce
+from notifications.services.slack import SLACK
+from notifications.services.teams import TEAMS
 
 
 def _token(task) -> str:
@@ -58,21 +60,30 @@ def fanout_sweep_task() -> int:
     return len(item_ids)
 
 
-@shared_task(
-    name="notify.slack_post", bind=True, ignore_result=True, max_retries=5,
-)
+@shared_task(name="notify.slack_post", bind=True, ignore_result=True, max_retries=5)
 def slack_post_task(self, webhook_id: int, item_id: int) -> str | bool:
-    """Announce an item in one team's Slack channel, at most once (``slack_announce``);
+    """Announce an item in one team's Slack channel, at most once (``channel_announce``);
     retried only when Slack certainly did not take the message."""
-    webhook = TeamSlackWebhook.objects.filter(pk=webhook_id, is_active=True).first()
+    return _announce(self, SLACK, webhook_id, item_id)
+
+
+@shared_task(name="notify.teams_post", bind=True, ignore_result=True, max_retries=5)
+def teams_post_task(self, webhook_id: int, item_id: int) -> str | bool:
+    """Announce an item in one team's Microsoft Teams channel, at most once
+    (``channel_announce``); retried only when Teams certainly did not take the message."""
+    return _announce(self, TEAMS, webhook_id, item_id)
+
+
+def _announce(task, channel: Channel, webhook_id: int, item_id: int) -> str | bool:
+    webhook = channel.webhook_model.objects.filter(pk=webhook_id, is_active=True).first()
     item = ContentItem.objects.filter(pk=item_id).first()
     if webhook is None or item is None or not item.is_live:
         return False
     try:
-        return slack_announce(webhook=webhook, item=item)
-    except SlackTransientError as exc:
-        countdown = backoff(self.request.retries + 1, base=30, cap=3600, full_jitter=False)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        return channel_announce(channel, webhook=webhook, item=item)
+    except ChannelTransientError as exc:
+        countdown = backoff(task.request.retries + 1, base=30, cap=3600, full_jitter=False)
+        raise task.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task(name="notify.digests_due", ignore_result=True)

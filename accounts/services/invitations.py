@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User, _new_nonce
 from accounts.services.users import user_opt_in
+from accounts.signals import person_joined
 from core import audit
 from core.queueing import enqueue
 
@@ -74,6 +75,7 @@ def invitation_accept(*, user: User, password: str) -> User:
     user.invitation_nonce = _new_nonce()
     user.save(update_fields=["password", "invitation_accepted_at", "invitation_nonce"])
     user_opt_in(user=user)
+    transaction.on_commit(lambda: person_joined.send(sender=User, user=user, how="invitation"))
     return user
 
 

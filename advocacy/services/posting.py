@@ -220,7 +220,9 @@ def _posted_fields(post: PublishedPost) -> dict:
 
 
 def audit_posted(share: Share, *, how: str) -> None:
-    """The record of what went out: the exact text, where, as whom, and the post's id."""
+    """The record of what went out: the exact text, where, as whom, and the post's id; and
+    the announcement (``share_posted``) to the layers above. Every way a share becomes
+    posted, ``share_confirm`` included, records it here right after writing the row."""
     account = share.account
     audit.record(
         share, event="share posted", actor=share.user,
@@ -232,6 +234,7 @@ def audit_posted(share: Share, *, how: str) -> None:
             "posted_at": share.posted_at.isoformat() if share.posted_at else "", "how": how,
         },
     )
+    signals.share_posted.send(sender=Share, share=share, how=how)
 
 
 def _adopt(share: Share, post: PublishedPost) -> bool:

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from advocacy.models import Share
+from analytics.events import clicks_recorded
 from analytics.models import Click, ClickKind, Device
 from analytics.services.visitors import (
     classify,
@@ -153,6 +154,8 @@ def clicks_flush(*, batch: int | None = None, max_batches: int | None = None) ->
     if not lock.acquire(blocking=False):
         return 0
     taken = 0
+    counts: dict[int, dict[str, int]] = {}
+    times: list[float] = []
     try:
         for _ in range(max_batches):
             raw = client.lrange(BUFFER_KEY, 0, batch - 1)
@@ -167,12 +170,25 @@ def clicks_flush(*, batch: int | None = None, max_batches: int | None = None) ->
             clicks_insert(records)
             client.ltrim(BUFFER_KEY, len(raw), -1)
             taken += len(raw)
+            _count(records, counts, times)
     finally:
         try:
             lock.release()
         except redis.RedisError:
             logger.warning("click flush lock expired before release")
+    if counts:  # one announcement per flush, counts per share (analytics.events)
+        clicks_recorded.send(sender=Click, counts=counts, first_at=datetime.fromtimestamp(min(times), tz=UTC),
+                             last_at=datetime.fromtimestamp(max(times), tz=UTC))
     return taken
+
+
+def _count(records: list[ClickRecord], counts: dict[int, dict[str, int]], times: list[float]) -> None:
+    """Add a batch to the flush's counts per share, and its first and last click time to ``times``."""
+    for record in records:
+        entry = counts.setdefault(record.share_id, {"clicks": 0, "previews": 0})
+        entry["clicks" if record.kind == ClickKind.CLICK else "previews"] += 1
+    if records:
+        times += [min(r.at for r in records), max(r.at for r in records)]
 
 
 def clicks_buffered() -> int | None:

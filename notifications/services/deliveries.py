@@ -24,7 +24,8 @@ from accounts.models import User
 from core.queueing import send
 from core.retry import backoff
 from notifications.emails import RenderedEmail, build_message, unsubscribe_url
-from notifications.models import DeliveryKind, DeliveryStatus, EmailDelivery
+from notifications.models import DIGEST_KINDS, DeliveryKind, DeliveryStatus, EmailDelivery
+from notifications.signals import digest_sent
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +199,10 @@ def _record(batch: list[EmailDelivery], outgoing: dict[int, Outgoing], report: S
             subject=subject,
         )
         report.sent += len(ids)
+        recorded = set(ids)
+        digests = [d.pk for d in batch if d.kind in DIGEST_KINDS and d.pk in recorded]
+        if digests:
+            digest_sent.send(sender=EmailDelivery, delivery_ids=digests)
     if skipped:
         rows.filter(pk__in=skipped).update(status=DeliveryStatus.SKIPPED, error="", next_attempt_at=None)
         report.skipped += len(skipped)

@@ -1,7 +1,7 @@
 """Telling advocates about a newly published item.
 
 ``content_published`` → ``fanout_record`` (a row, then a task) → ``fanout_plan`` (one query
-for the recipients, one task per ``NOTIFY_FANOUT_CHUNK_SIZE`` of them, Slack per team) →
+for the recipients, one task per ``NOTIFY_FANOUT_CHUNK_SIZE`` of them, Slack and Teams per team) →
 ``fanout_chunk`` (bulk in-app notifications, bulk email claims, one mail connection).
 Nothing here runs a query per recipient.
 """
@@ -19,7 +19,8 @@ from accounts.models import NotificationPreference, User
 from content.models import ContentItem
 from core.queueing import enqueue, send
 from notifications.emails import EmailTemplate, absolute, share_link_url, unsubscribe_url
-from notifications.models import ContentFanout, DeliveryKind, EmailDelivery, Notification, TeamSlackWebhook
+from notifications.models import ContentFanout, DeliveryKind, EmailDelivery, Notification
+from notifications.services.channels import Channel
 from notifications.services.deliveries import (
     Outgoing,
     chunked,
@@ -27,6 +28,8 @@ from notifications.services.deliveries import (
     deliveries_send_later,
     register_renderer,
 )
+from notifications.services.slack import SLACK
+from notifications.services.teams import TEAMS
 from notifications.targeting import (
     INSTANT_PREFERENCES,
     ItemTargeting,
@@ -35,6 +38,9 @@ from notifications.targeting import (
 )
 
 logger = logging.getLogger(__name__)
+
+# The chat networks new content is announced in, each through its team webhooks.
+CHANNELS: tuple[Channel, ...] = (SLACK, TEAMS)
 
 
 def new_content_period(item_id: int) -> str:
@@ -77,8 +83,9 @@ def fanout_plan(*, item_id: int) -> int:
     try:
         for chunk in chunks:
             send("notify.fanout_chunk", item_id, chunk)
-        for webhook_id in slack_webhooks_for(item, targeting):
-            send("notify.slack_post", webhook_id, item_id)
+        for channel in CHANNELS:
+            for webhook_id in channel_webhooks_for(channel, item, targeting):
+                send(channel.task, webhook_id, item_id)
     except Exception:
         ContentFanout.objects.filter(item_id=item_id).update(status=ContentFanout.Status.PENDING)
         raise
@@ -86,10 +93,12 @@ def fanout_plan(*, item_id: int) -> int:
     return len(chunks)
 
 
-def slack_webhooks_for(item: ContentItem, targeting: ItemTargeting) -> list[int]:
-    """Active team webhooks whose team has at least one advocate the item reaches."""
+def channel_webhooks_for(channel: Channel, item: ContentItem, targeting: ItemTargeting) -> list[int]:
+    """Active team webhooks of ``channel`` (Slack, Teams) whose team has at least one
+    advocate the item reaches."""
     reached = targeted_users(item, targeting).filter(team_id=OuterRef("team_id"))
-    return list(TeamSlackWebhook.objects.filter(is_active=True).filter(Exists(reached)).values_list("pk", flat=True))
+    webhooks = channel.webhook_model.objects.filter(is_active=True).filter(Exists(reached))
+    return list(webhooks.values_list("pk", flat=True))
 
 
 def fanout_sweep(*, older_than_seconds: int = 60) -> list[int]:

@@ -1,0 +1,1 @@
+"""Services of the webhooks app: events, deliveries, endpoints."""
