@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-browser migration-check lint venv deps deps-dev migrate seed clean processes
+.PHONY: run test test-browser migration-check lint venv deps deps-dev migrate seed clean processes schema api-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,7 @@ $(VENV)/.deps-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 venv: $(BIN)/python
 deps: $(VENV)/.deps
 deps-dev: $(VENV)/.deps-dev
+	@command -v xmlsec1 >/dev/null 2>&1 || { echo "xmlsec1 is missing: the SAML single sign-on code and tests need Debian's xmlsec1. Install it with: apt-get install -y xmlsec1 (.ci/run does)." >&2; exit 1; }
 
 # DEBUG defaults to on for the local demo only; production sets its own environment.
 RUN_ENV := DEBUG=$${DEBUG:-1}
@@ -57,6 +58,18 @@ test-browser: deps-dev
 # move, migrated by this tree, keeps every row (on DATABASE_URL's server; unset: SQLite).
 migration-check: deps-dev
 	$(BIN)/python .ci/migration-check
+
+# The OpenAPI schema, checked in as chorus/openapi.yaml (tests/chorus/test_openapi_schema.py
+# fails when it is out of date, or on any drf-spectacular warning). Test settings: no secrets.
+SCHEMA_CMD := DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py spectacular --validate --fail-on-warn
+schema: deps-dev
+	$(SCHEMA_CMD) --file chorus/openapi.yaml
+	@echo "Wrote chorus/openapi.yaml"
+
+# schemathesis against the live schema of a server running on seeded demo data: no server
+# error, every response as the schema says (.ci/api-check).
+api-check: deps-dev
+	$(BIN)/python .ci/api-check
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/sandbox-state.json* var/redis var/mail var/celerybeat-schedule* .pytest_cache .ruff_cache

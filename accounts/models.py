@@ -204,6 +204,14 @@ class ApiToken(models.Model):
     def is_read_only(self) -> bool:
         return self.scope == ApiTokenScope.READ
 
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or dj_timezone.now())
+
+    def status(self, now=None) -> str:
+        """"revoked", "expired" or "active" (the owner's state aside)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired(now) else "active"
+
     def is_usable(self, now=None) -> bool:
-        now = now or dj_timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now) and self.user.is_active
+        return self.status(now) == "active" and self.user.is_active

@@ -67,7 +67,8 @@ def sync_role_permissions(sender: Any = None, **kwargs: Any) -> None:
         if codenames == ["__all__"]:
             wanted = [
                 p for key, p in all_perms.items()
-                if key.split(".")[0] in {"accounts", "content", "advocacy", "analytics", "notifications", "auth", "auditlog", "axes"}
+                if key.split(".")[0] in {"accounts", "content", "advocacy", "analytics", "notifications", "auth", "auditlog", "axes",
+                                         "identity", "webhooks"}
             ]
         else:
             wanted = [all_perms[c] for c in codenames if c in all_perms]

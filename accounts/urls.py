@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_tokens
 from accounts.forms import EmailAuthenticationForm
 
 urlpatterns = [
@@ -36,4 +36,6 @@ urlpatterns = [
     path("me/data/", views.my_data, name="my_data"),
     path("me/data/download/", views.my_data_download, name="my_data_download"),
     path("me/delete/", views.account_delete_view, name="account_delete"),
+    path("me/tokens/", views_tokens.api_tokens, name="api_tokens"),
+    path("me/tokens/<int:token_id>/revoke/", views_tokens.api_token_revoke_view, name="api_token_revoke"),
 ]

@@ -23,7 +23,10 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db import DataError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
@@ -32,7 +35,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
-from rest_framework.views import exception_handler
 
 from core.client import client_ip
 from core.ratelimit import sliding_window_take
@@ -79,10 +81,26 @@ def _first_error(data: Any) -> tuple[str | None, str]:
     return None, _first_message(data)
 
 
+def _out_of_range(exc: Exception) -> bool:
+    """A value the database cannot hold, straight from the request (an id of 10**30, a text
+    longer than its column): SQLite's driver raises OverflowError, PostgreSQL a DataError.
+    The client's input, not a bug: a 400, like any other invalid input."""
+    return isinstance(exc, DataError) or (isinstance(exc, OverflowError) and "too large" in str(exc))
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Every API error in one shape (DRF's ``EXCEPTION_HANDLER``)."""
+    # Imported here, not at the top: rest_framework.views builds APIView's defaults from
+    # REST_FRAMEWORK, which names this module's classes, so this module must be importable
+    # before it (an endpoint module may import core.api first).
+    from rest_framework.views import exception_handler
+
     if isinstance(exc, ApiError):
         return api_error(exc.code, str(exc.detail), exc.status_code, exc.field)
+    if _out_of_range(exc):
+        logger.warning("API input out of range: %s", type(exc).__name__)
+        return api_error("invalid", "A value in the request is out of range (too large a number, or too long).",
+                         status.HTTP_400_BAD_REQUEST)
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -149,6 +167,23 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
                 if code not in responses:
                     responses[code] = {"description": description, "content": {"application/json": {"schema": ref}}}
     return result
+
+
+@csrf_exempt  # it changes nothing; without this a POST would get the CSRF failure's HTML page
+def api_not_found(request: HttpRequest, unmatched: str = "") -> HttpResponse:
+    """Any ``/api/`` address that names no endpoint (``chorus.api_urls``' last route): a 404
+    in the one error shape, not the portal's HTML page. Like Django's ``APPEND_SLASH``, a
+    GET that lacks only its trailing slash is redirected."""
+    path = request.path_info
+    if settings.APPEND_SLASH and not path.endswith("/") and request.method in ("GET", "HEAD"):
+        try:
+            match = resolve(f"{path}/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return JsonResponse({"error": {"code": "not_found", "message": "No endpoint has this address: see /api/docs/.",
+                                   "field": None}}, status=status.HTTP_404_NOT_FOUND)
 
 
 # --- Parsing -----------------------------------------------------------------------------

@@ -8,7 +8,9 @@ share form with a NUL in its text ended in a 500. Refusing such requests here, b
 any view or query runs, gives one clean 400 and guarantees nothing is stored.
 
 JSON bodies are not inspected: DRF's ``CharField`` already refuses NUL characters with
-a validation error in the API's own error shape. Uploaded files are not inspected
+a validation error in the API's own error shape. Under ``/api/`` the refusal itself is in
+that shape too (JSON), and so is a form body too broken to parse (a multipart body
+without its boundary), which Django would otherwise answer with its HTML 400 page. Uploaded files are not inspected
 either (binary content legitimately contains NUL bytes; Django's multipart parser
 already drops NUL characters from file names).
 """
@@ -16,10 +18,12 @@ already drops NUL characters from file names).
 from collections.abc import Callable, Iterable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 
 NUL = "\x00"
 BAD_REQUEST_MESSAGE = "Bad request: the address or the form contains a NUL character, which Chorus does not accept."
+UNPARSABLE_MESSAGE = "The request body could not be parsed: check it matches its Content-Type."
 # Content types whose body Django parses into ``request.POST`` (and ``request.FILES``).
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -49,12 +53,29 @@ class RejectNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request_has_nul(request):
-            return bad_request_response()
+        try:
+            has_nul = request_has_nul(request)
+        except MultiPartParserError:
+            if not _is_api(request):
+                raise  # Django's own 400 page
+            return _api_bad_request(UNPARSABLE_MESSAGE)
+        if has_nul:
+            return bad_request_response(request)
         return self.get_response(request)
 
 
-def bad_request_response() -> HttpResponse:
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _api_bad_request(message: str) -> HttpResponse:
+    """The API's one error shape (core.api), written here: no DRF in a middleware."""
+    return JsonResponse({"error": {"code": "invalid", "message": message, "field": None}}, status=400)
+
+
+def bad_request_response(request: HttpRequest | None = None) -> HttpResponse:
+    if request is not None and _is_api(request):
+        return _api_bad_request(BAD_REQUEST_MESSAGE)
     return HttpResponseBadRequest(BAD_REQUEST_MESSAGE, content_type="text/plain; charset=utf-8")
 
 
@@ -64,7 +85,7 @@ def refuse_nul_bytes(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request_has_nul(request):
-            return bad_request_response()
+            return bad_request_response(request)
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from accounts.models import NotificationPreference, User
 from accounts.roles import ADMIN
+from accounts.services.api_tokens import api_tokens_count, api_tokens_erase, api_tokens_export
 from core.audit import ACCESS, DELETE, record
 
 DELETED_EMAIL_DOMAIN = "invalid"  # RFC 2606: never a real mailbox
@@ -243,6 +244,9 @@ register_personal_data(
                  export=_profile, position=10),
     PersonalData("preferences", "Preferences", "notification, digest, language and leaderboard choices.",
                  export=_preferences, position=20),
+    PersonalData("api_tokens", "API tokens", "the names, scopes and dates of your personal API tokens "
+                 "(never the tokens themselves).",
+                 export=api_tokens_export, count=api_tokens_count, erase=api_tokens_erase, position=25),
 )
 
 

@@ -18,3 +18,4 @@ from .webhooks import *  # noqa: F403
 # Each concern contributes its own periodic tasks.
 CELERY_BEAT_SCHEDULE.update(ANALYTICS_BEAT_SCHEDULE)  # noqa: F405
 CELERY_BEAT_SCHEDULE.update(NOTIFICATIONS_BEAT_SCHEDULE)  # noqa: F405
+CELERY_BEAT_SCHEDULE.update(WEBHOOKS_BEAT_SCHEDULE)  # noqa: F405

@@ -5,13 +5,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from content.models import ComplianceSettings, ContentItem, ShareText
+from content.services.items import share_text_problems, tracked_link_example
 from content.services.revisions import APPROVE_PERMISSION, Consequence, content_consequences
-from content.text_rules import validate_image_file, validate_share_text
+from content.text_rules import validate_image_file
 
-
-# What a tracked link looks like when posted: SITE_URL/r/<10-char code>.
-def tracked_link_example() -> str:
-    return f"{settings.SITE_URL}/r/AbCdEfGhIj"
+__all__ = ["ContentItemForm", "ScheduleForm", "ShareTextForm", "ShareTextInlineFormSet", "tracked_link_example"]
 
 
 class ContentItemForm(forms.ModelForm):
@@ -112,20 +110,15 @@ class ShareTextInlineFormSet(forms.BaseInlineFormSet):
         super().clean()
         item: ContentItem = self.instance
         compliance = ComplianceSettings.load()
-        disclosure = item.disclosure or compliance.default_disclosure
-        link = tracked_link_example() if item.url else None
         for form in self.forms:
             if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
                 continue
             text, network = form.cleaned_data.get("text"), form.cleaned_data.get("network")
             if not text or not network:
                 continue
-            if network == "x" and not item.allow_x or network == "linkedin" and not item.allow_linkedin:
-                form.add_error("network", "This network is not allowed for this item.")
-            for message in validate_share_text(
-                network, text, link_url=link, disclosure=disclosure, blocked_words=compliance.blocked_word_list
-            ):
-                form.add_error("text", message)
+            for field, messages in share_text_problems(item, network, text, compliance=compliance).items():
+                for message in messages:
+                    form.add_error(field, message)
 
 
 class ShareTextForm(forms.ModelForm):

@@ -32,8 +32,7 @@ from content.models import (
     SuggestionStatus,
 )
 from content.services.duplicate import content_duplicate
-from content.services.history import content_log_change, diff_fields
-from content.services.previews import content_request_preview
+from content.services.items import content_deletable, content_item_save, content_texts_logged
 from content.services.revisions import FIELDS as REVISION_FIELDS
 from content.services.revisions import (
     M2M_FIELDS,
@@ -41,8 +40,6 @@ from content.services.revisions import (
     RevisionError,
     needs_revision,
     pending_revision,
-    posted_link_count,
-    record_consequences,
     revision_approve,
     revision_consequences,
     revision_diff,
@@ -64,11 +61,6 @@ STATUS_COLOURS = {
     "draft": "grey", "in_review": "amber", "approved": "blue", "scheduled": "purple",
     "published": "green", "archived": "grey", "expired": "red",
 }
-HISTORY_FIELDS = [
-    "title", "url", "summary", "content_type", "campaign_id", "hashtags", "target_everyone", "target_locations",
-    "target_languages", "priority", "pinned", "publish_at", "expires_at", "text_locked", "disclosure",
-    "allow_linkedin", "allow_x", "preview_title", "preview_description", "preview_image_url",
-]
 
 
 def status_badge(status: str, label: str) -> str:
@@ -194,25 +186,7 @@ class ContentItemAdmin(admin.ModelAdmin):
             # the form into a pending revision and the approved version stays live.
             request._chorus_revision = True
             return
-        before = {}
-        if change:
-            old = ContentItem.objects.get(pk=obj.pk)
-            before = {f: getattr(old, f) for f in HISTORY_FIELDS}
-        else:
-            obj.created_by = request.user
-        url_changed = not change or "url" in form.changed_data
-        super().save_model(request, obj, form, change)
-        after = {f: getattr(obj, f) for f in HISTORY_FIELDS}
-        if change:
-            changes = diff_fields(before, after)
-            if changes:
-                content_log_change(item=obj, user=request.user, action="edit", changes=changes)
-            record_consequences(item=obj, user=request.user, consequences=form.confirmed_consequences,
-                                how="Edited by an Approver")
-        else:
-            content_log_change(item=obj, user=request.user, action="create")
-        if url_changed:
-            content_request_preview(item=obj)
+        content_item_save(item=obj, user=request.user, consequences=form.confirmed_consequences)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         item: ContentItem = form.instance
@@ -221,10 +195,8 @@ class ContentItemAdmin(admin.ModelAdmin):
             return
         texts_before = texts_of(item) if change else []
         super().save_related(request, form, formsets, change)
-        texts_after = texts_of(item)
-        if change and _text_lines(texts_before) != _text_lines(texts_after):
-            content_log_change(item=item, user=request.user, action="texts",
-                               changes={"suggested texts": [_text_lines(texts_before), _text_lines(texts_after)]})
+        if change:
+            content_texts_logged(item=item, user=request.user, before=texts_before)
 
     def _propose_revision(self, request: HttpRequest, form, formsets) -> None:
         item: ContentItem = form.instance  # holds the form's values, unsaved
@@ -278,7 +250,7 @@ class ContentItemAdmin(admin.ModelAdmin):
 
     # ----- deleting: what employees have seen or shared is archived, not deleted -----
     def _protected(self, obj: ContentItem) -> bool:
-        return obj.published_at is not None or posted_link_count(obj) > 0
+        return not content_deletable(obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         if obj is not None and self._protected(obj):
@@ -418,10 +390,6 @@ class ContentItemAdmin(admin.ModelAdmin):
         copies = [content_duplicate(item=item, user=request.user) for item in queryset]
         self.message_user(request, f"{len(copies)} draft cop{'y' if len(copies) == 1 else 'ies'} created.",
                           messages.SUCCESS)
-
-
-def _text_lines(texts: list[dict]) -> list[str]:
-    return [f"{t['network']}: {t['text']}" for t in sorted(texts, key=lambda t: (t["network"], t["position"]))]
 
 
 def _transition(model_admin: ContentItemAdmin, request: HttpRequest, pk: int, name: str) -> HttpResponse:

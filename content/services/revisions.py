@@ -318,7 +318,7 @@ def revision_approve(*, revision: ContentRevision, user: User, confirmed: bool =
     for field, ids in revision.data.get("m2m", {}).items():
         getattr(item, field).set(ids)
     if "texts" in revision.data:
-        _apply_texts(item, revision.data["texts"])
+        texts_apply(item, revision.data["texts"])
     ContentRevision.objects.filter(pk=revision.pk).update(
         status=RevisionStatus.APPROVED, decided_by=user, decided_at=timezone.now()
     )
@@ -330,21 +330,22 @@ def revision_approve(*, revision: ContentRevision, user: User, confirmed: bool =
     return item
 
 
-def _apply_texts(item: ContentItem, texts: list[dict[str, Any]]) -> None:
-    """Make the item's suggested texts the proposed ones, keeping the rows that stay (shares
-    point at the variant they used)."""
+def texts_apply(item: ContentItem, texts: list[dict[str, Any]]) -> list[int]:
+    """Make the item's suggested texts ``texts``, keeping the rows that stay (shares point at
+    the variant they used). Returns the ids of the rows, in the order of ``texts``."""
     existing = {t.pk: t for t in ShareText.objects.filter(item=item)}
-    keep = set()
+    keep: list[int] = []
     for row in texts:
         text = existing.get(row.get("id"))
         if text is None:
             text = ShareText(item=item)
         text.network, text.text, text.position = row["network"], row["text"], row["position"]
         text.save()
-        keep.add(text.pk)
+        keep.append(text.pk)
     for pk, text in existing.items():
         if pk not in keep:
             text.delete()
+    return keep
 
 
 @transaction.atomic

@@ -27,8 +27,8 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
-PARTS = ["profile", "preferences", "connections", "shares", "points", "impact", "notifications", "emails",
-         "suggestions"]
+PARTS = ["profile", "preferences", "api_tokens", "connections", "shares", "points", "impact", "notifications",
+         "emails", "suggestions", "provisioning"]
 
 
 def unzip(response) -> dict[str, bytes]:

@@ -136,11 +136,67 @@ def _a_notification(w: Any) -> dict:
     return {"notification_id": w.a_notification.pk}
 
 
+def _a_token(w: Any) -> dict:
+    """Advocate A's API token, made for each case (the case's savepoint drops it)."""
+    from accounts.services.api_tokens import api_token_create
+
+    return {"token_id": api_token_create(user=w.advocate, name="matrix", scope="read", expires_in_days=30).token.pk}
+
+
 def _linkedin(w: Any) -> dict:
     return {"network": "linkedin"}
 
 
 DASHBOARD = Perm(("analytics.view_dashboard",))
+
+
+def _content_api_rules() -> dict[str, Rule]:
+    """content.apis: items (+ workflow actions, texts), revisions, campaigns, topics, suggestions."""
+    view = "content.view_contentitem"
+    draft = lambda w: {"pk": w.draft.pk}  # noqa: E731
+    text = lambda w: {"item_pk": w.draft.pk, "pk": w.draft.share_texts.first().pk}  # noqa: E731
+    revision = lambda w: {"pk": w.revision.pk}  # noqa: E731
+    base = "api/v1/content/"
+    rules = {
+        base + "items/": Rule(API, get=Perm((view,)), post=Perm(("content.add_contentitem",))),
+        base + "items/<int:pk>/": Rule(API, get=Perm((view,)),
+                                       post=Perm(("content.add_contentitem",), then=NOT_ALLOWED), kwargs=draft),
+        base + "items/<int:item_pk>/texts/": Rule(API, get=Perm(("content.view_sharetext",)),
+                                                  post=Perm(("content.add_sharetext",)),
+                                                  kwargs=lambda w: {"item_pk": w.draft.pk}),
+        base + "items/<int:item_pk>/texts/<int:pk>/": Rule(
+            API, get=Perm(("content.view_sharetext",)), post=Perm(("content.add_sharetext",), then=NOT_ALLOWED),
+            kwargs=text),
+        base + "revisions/": Rule(API, get=Perm((view,)), post=Perm((view,), then=NOT_ALLOWED)),
+        base + "revisions/<int:pk>/": Rule(API, get=Perm((view,)), post=Perm((view,), then=NOT_ALLOWED),
+                                           kwargs=revision),
+    }
+    publishing = (view, "content.publish_contentitem", "content.approve_contentitem")
+    for action, perms in (("submit", (view, "content.change_contentitem")),
+                          ("return-to-draft", (view, "content.change_contentitem")),
+                          ("approve", (view, "content.approve_contentitem")),
+                          ("schedule", publishing), ("publish", publishing),
+                          ("archive", (view, "content.change_contentitem")),
+                          ("restore", (view, "content.change_contentitem")),
+                          ("duplicate", (view, "content.add_contentitem"))):
+        rules[f"{base}items/<int:pk>/{action}/"] = Rule(API, get=Perm((view,), then=NOT_ALLOWED),
+                                                        post=Perm(perms), kwargs=draft)
+    for decision in ("approve", "reject"):
+        approve = Perm(("content.approve_contentitem",))
+        rules[f"{base}revisions/<int:pk>/{decision}/"] = Rule(
+            API, get=Perm((view,), then=NOT_ALLOWED), post=approve, kwargs=revision)
+    for model, label in (("campaign", "campaigns"), ("topic", "topics"), ("contentsuggestion", "suggestions")):
+        obj = (lambda key: lambda w: {"pk": w.admin_objects[key].pk})(f"content.{model}")
+        read, add = Perm((f"content.view_{model}",)), f"content.add_{model}"
+        rules[f"{base}{label}/"] = Rule(API, get=read, post=Perm((add,)) if model != "contentsuggestion"
+                                        else Perm((add,), then=NOT_ALLOWED))
+        rules[f"{base}{label}/<int:pk>/"] = Rule(API, get=read, post=Perm((add,), then=NOT_ALLOWED), kwargs=obj)
+    for verb in ("accept", "reject"):
+        review = Perm(("content.change_contentsuggestion",))
+        rules[f"{base}suggestions/<int:pk>/{verb}/"] = Rule(
+            API, get=Perm(review.all_of, then=NOT_ALLOWED), post=review,
+            kwargs=lambda w: {"pk": w.admin_objects["content.contentsuggestion"].pk})
+    return rules
 
 PORTAL: dict[str, Rule] = {
     # advocacy
@@ -162,15 +218,60 @@ PORTAL: dict[str, Rule] = {
     "api/v1/feed/": Rule(API, post=NOT_ALLOWED),
     "api/v1/shares/": Rule(API),
     "api/v1/connections/": Rule(API, post=NOT_ALLOWED),
+    # The advocate's API, about themselves (advocacy.apis, analytics.apis.impact, notifications.apis,
+    # accounts.apis.me/preferences): A's objects are a 404 for everyone else, nothing of A's changes.
+    "api/v1/items/<int:item_id>/": Rule(API, post=NOT_ALLOWED, kwargs=lambda w: {"item_id": w.item.pk}),
+    "api/v1/shares/<int:share_id>/": Rule(API, post=NOT_ALLOWED, owner=True, kwargs=_share("a_posted")),
+    "api/v1/shares/<int:share_id>/cancel/": Rule(API, get=NOT_ALLOWED, owner=True, kwargs=_share("a_scheduled")),
+    "api/v1/shares/<int:share_id>/retry/": Rule(API, get=NOT_ALLOWED, owner=True, kwargs=_share("a_failed")),
+    # An empty POST does not say whether the post landed: a 400, nothing changes.
+    "api/v1/shares/<int:share_id>/confirm/": Rule(API, get=NOT_ALLOWED, owner=True,
+                                                  kwargs=_share("a_unconfirmed")),
+    # GET, PATCH (audience), DELETE (disconnect); only A is connected to LinkedIn.
+    "api/v1/connections/<str:network>/": Rule(API, post=NOT_ALLOWED, owner=True, kwargs=_linkedin),
+    "api/v1/me/impact/": Rule(API, post=NOT_ALLOWED),
+    "api/v1/me/impact/shares/": Rule(API, post=NOT_ALLOWED),
+    "api/v1/leaderboard/": Rule(API, post=NOT_ALLOWED),
+    "api/v1/notifications/": Rule(API, post=NOT_ALLOWED),
+    "api/v1/notifications/read-all/": Rule(API, get=NOT_ALLOWED),  # the requester's own only
+    "api/v1/notifications/<int:notification_id>/read/": Rule(API, get=NOT_ALLOWED, owner=True,
+                                                             kwargs=_a_notification),
+    "api/v1/me/": Rule(API, post=NOT_ALLOWED),
+    "api/v1/me/preferences/": Rule(API, post=NOT_ALLOWED),  # GET and PATCH
     # The schema and its docs are public, like the code they describe.
     "api/schema/": Rule(PUBLIC, post=NOT_ALLOWED),
     "api/docs/": Rule(PUBLIC, post=NOT_ALLOWED),
-    "api/redoc/": Rule(PUBLIC, post=NOT_ALLOWED),
+    # Any other /api/ address: the API's JSON 404 for everyone.
+    "api_not_found": Rule(PUBLIC, get=NOT_FOUND, post=NOT_FOUND, url=lambda w: "/api/v1/no-such-endpoint/"),
     # analytics
     "r/<str:code>": Rule(PUBLIC, kwargs=lambda w: {"code": w.a_posted.link_code}),
     "analytics/": Rule(LOGIN_GATE, get=DASHBOARD, post=DASHBOARD),
     "analytics/export/<slug:table>.csv": Rule(LOGIN_GATE, get=DASHBOARD, post=DASHBOARD,
                                               kwargs=lambda w: {"table": "advocates"}),
+    # The marketing analytics API (the page's permission) and the people API (the admin's
+    # permissions on people). DRF checks permissions before the method: a refused role gets
+    # a 403 for a method the view does not have, the others a 405.
+    **{f"api/v1/analytics/{name}/": Rule(API, get=DASHBOARD, post=Perm(DASHBOARD.all_of, then=NOT_ALLOWED))
+       for name in ("kpis", "timeseries", "networks", "teams", "campaigns", "content", "advocates", "funnel",
+                    "connections")},
+    "api/v1/analytics/export/<slug:table>.csv": Rule(API, get=DASHBOARD,
+                                                     post=Perm(DASHBOARD.all_of, then=NOT_ALLOWED),
+                                                     kwargs=lambda w: {"table": "advocates"}),
+    "api/v1/people/": Rule(API, get=Perm(("accounts.view_user",)), post=Perm(("accounts.add_user",))),
+    "api/v1/people/import/": Rule(API, get=Perm(("accounts.add_user",), then=NOT_ALLOWED),
+                                  post=Perm(("accounts.add_user",))),  # no file: 400
+    "api/v1/people/<int:pk>/": Rule(API, get=Perm(("accounts.view_user",)),
+                                    post=Perm(("accounts.add_user",), then=NOT_ALLOWED),
+                                    kwargs=lambda w: {"pk": w.advocate.pk}),
+    **{f"api/v1/people/<int:pk>/{verb}/": Rule(API, get=Perm(("accounts.view_user",), then=NOT_ALLOWED),
+                                               post=Perm(("accounts.change_user",)),
+                                               kwargs=lambda w: {"pk": w.advocate.pk})
+       for verb in ("deactivate", "reactivate")},
+    "api/v1/teams/": Rule(API, get=Perm(("accounts.view_team",)),
+                          post=Perm(("accounts.add_team",), then=NOT_ALLOWED)),
+    # The staff's content API (content.apis): exactly the admin's permissions. An empty POST
+    # creates nothing (400); a workflow action the draft's status refuses is a 400 too.
+    **_content_api_rules(),
     "impact/": Rule(LOGIN_GATE),
     "impact/leaderboard/": Rule(LOGIN_GATE),
     # notifications
@@ -198,6 +299,27 @@ PORTAL: dict[str, Rule] = {
     "accounts/me/data/": Rule(LOGIN_GATE, post=NOT_ALLOWED),
     "accounts/me/data/download/": Rule(LOGIN_GATE, post=NOT_ALLOWED),  # the requester's own data only
     "accounts/me/delete/": Rule(LOGIN_GATE),  # an empty POST (no password) deletes nothing: 400
+    "accounts/me/tokens/": Rule(LOGIN_GATE),  # an empty POST makes no token: 400
+    "accounts/me/tokens/<int:token_id>/revoke/": Rule(LOGIN_GATE, get=NOT_ALLOWED, owner=True, kwargs=_a_token),
+    # identity: single sign-on, public entry points. Nothing is configured in the matrix's
+    # world: the sign-in doors are a 404 (someone signed in is sent on), the OIDC callback
+    # without a code a 400, the SP metadata (public by design) is served.
+    "sso/oidc/login/": Rule(PUBLIC, get=ByRole({ANONYMOUS: NOT_FOUND}, default=redirect("home")), post=NOT_ALLOWED),
+    "sso/oidc/callback/": Rule(PUBLIC, post=NOT_ALLOWED),
+    "sso/saml/login/": Rule(PUBLIC, get=ByRole({ANONYMOUS: NOT_FOUND}, default=redirect("home")), post=NOT_ALLOWED),
+    "sso/saml/acs/": Rule(PUBLIC, get=NOT_ALLOWED, post=NOT_FOUND),
+    "sso/saml/metadata/": Rule(PUBLIC, post=NOT_ALLOWED),
+    # identity: SCIM 2.0 provisioning (identity.scim) answers a SCIM token only: a session is
+    # no credential there, so every role, signed in or not, gets the 401 (and writes nothing).
+    **{f"scim/v2/{route}": Rule(API, get=API_DENIED, post=API_DENIED, kwargs=kwargs) for route, kwargs in (
+        ("ServiceProviderConfig", None), ("ResourceTypes", None), ("Schemas", None), (".search", None),
+        ("ResourceTypes/<str:resource_id>", lambda w: {"resource_id": "User"}),
+        ("Schemas/<str:schema_id>", lambda w: {"schema_id": "urn:ietf:params:scim:schemas:core:2.0:User"}),
+        ("Users", None), ("Users/.search", None), ("Users/<str:user_id>", lambda w: {"user_id": w.advocate.pk}),
+        ("Groups", None), ("Groups/.search", None),
+        ("Groups/<str:group_id>", lambda w: {"group_id": w.advocate.team_id}),
+    )},
+    "scim_not_found": Rule(API, get=API_DENIED, post=API_DENIED, url=lambda w: "/scim/v2/NoSuchEndpoint"),
     # chorus: 503 while the broker or the workers are down (they are, in tests)
     "healthz": Rule(PUBLIC, get=Outcome("health", frozenset({200, 503})),
                     post=Outcome("health", frozenset({200, 503}))),
@@ -266,6 +388,11 @@ ADMIN_SITE: dict[str, Rule] = {
     "admin/notifications/outboxmessage/message/<str:key>/html/": Rule(
         ADMIN_GATE, get=OUTBOX, post=OUTBOX, settings=lambda w: w.outbox_settings,
         kwargs=lambda w: {"key": w.outbox_key}),
+    # webhooks: the endpoint's buttons need the permission to change endpoints (the Admin role).
+    **{f"admin/webhooks/webhookendpoint/<int:pk>/{button}/": Rule(
+        ADMIN_GATE, get=NOT_ALLOWED, post=Perm(("webhooks.change_webhookendpoint",)),
+        kwargs=lambda w: {"pk": w.admin_objects["webhooks.webhookendpoint"].pk})
+       for button in ("send-test", "rotate-secret")},
 }
 
 # What each ModelAdmin offers at all (before the role's model permissions): "view" always;
@@ -302,6 +429,12 @@ ADMIN_MODELS: dict[str, frozenset[str]] = {
     "notifications.contentfanout": frozenset({"delete"}),
     "notifications.slackannouncement": frozenset({"delete"}),
     "notifications.notification": FULL,
+    "notifications.teamswebhook": FULL,
+    "notifications.teamsannouncement": frozenset({"delete"}),  # a log like Slack's
+    "webhooks.webhookendpoint": FULL,
+    "webhooks.webhookdelivery": frozenset({"delete"}),  # the delivery log; old rows may be cleared
+    "identity.scimtoken": frozenset({"add", "change", "delete"}),  # Admins only (identity permissions)
+    "identity.ssosettings": frozenset({"change"}),  # a singleton (exists: no add), never deleted; Admins only
 }
 # ModelAdmins whose URLs are their own (listed in ADMIN_SITE), not the standard five.
 CUSTOM_URL_MODELS = frozenset({"notifications.outboxmessage"})

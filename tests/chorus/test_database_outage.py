@@ -88,7 +88,7 @@ def test_a_share_that_could_not_be_saved_says_so_and_leaves_nothing(web, employe
 
 
 def test_other_server_errors_on_the_api_keep_the_error_shape(web, employee, monkeypatch):
-    import advocacy.apis.views as views
+    import advocacy.apis.connections as views
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

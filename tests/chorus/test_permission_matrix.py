@@ -49,6 +49,8 @@ from analytics.models import (
     ShareMetrics,
 )
 from content.models import ComplianceSettings, ContentItem, ContentRevision, ContentSuggestion, FeedSource
+from identity.models import SsoSettings
+from identity.scim.tokens import scim_token_create
 from notifications.emails import share_link_token, unsubscribe_token
 from notifications.models import (
     ContentFanout,
@@ -176,6 +178,23 @@ def _axes_objects(now) -> dict:
     }
 
 
+def _webhook_objects(w: SimpleNamespace, team) -> dict:
+    """A Teams channel with an announcement, a webhook endpoint with a delivery."""
+    from notifications.models import TeamsAnnouncement, TeamsWebhook
+    from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    teams = TeamsWebhook.objects.create(team=team, url="https://prod-1.westus.logic.azure.com/workflows/x?sig=y")
+    endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/chorus", events=["share.posted"],
+                                              secret="whsec_dGVzdA==")
+    event = WebhookEvent.objects.create(type="share.posted", body="{}")
+    return {
+        "notifications.teamswebhook": teams,
+        "notifications.teamsannouncement": TeamsAnnouncement.objects.create(webhook=teams, item=w.item),
+        "webhooks.webhookendpoint": endpoint,
+        "webhooks.webhookdelivery": WebhookDelivery.objects.create(endpoint=endpoint, event=event),
+    }
+
+
 class AdminObjects(dict):
     """One object per model admin, for the object pages' URLs."""
 
@@ -251,6 +270,9 @@ def _build(outbox_dir: Path) -> SimpleNamespace:
         "notifications.contentfanout": ContentFanout.objects.create(item=w.item),
         "notifications.slackannouncement": SlackAnnouncement.objects.create(webhook=webhook, item=w.item),
         "notifications.notification": w.a_notification,
+        **_webhook_objects(w, team),
+        "identity.ssosettings": SsoSettings.load(),
+        "identity.scimtoken": scim_token_create(name="matrix").token,
         **_axes_objects(now),
     })
     assert all(w.admin_objects.values()), w.admin_objects

@@ -76,7 +76,8 @@ def test_api(client):
 
 def test_api_refusal(client):
     response = client.get(reverse("api_feed"), secure=True)
-    assert response.status_code == 403
+    assert response.status_code == 401  # no credentials: a 401 that names the Bearer scheme
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert_security_headers(response)
 
 

@@ -120,8 +120,8 @@ def test_an_admin_deletes_a_leaver_and_the_numbers_stay(history, networks):
 
 def test_sections_registered_by_the_apps_are_exported_in_order():
     names = [s.name for s in personal_data_sections()]
-    assert names == ["profile", "preferences", "connections", "shares", "points", "impact", "notifications",
-                     "emails", "suggestions"]
+    assert names == ["profile", "preferences", "api_tokens", "connections", "shares", "points", "impact",
+                     "notifications", "emails", "suggestions", "provisioning"]
     assert all(s.description for s in personal_data_sections())
 
 
