@@ -24,7 +24,7 @@ from accounts.services.privacy import (
     personal_data_problem,
     personal_data_summary,
 )
-from accounts.services.users import describe_roles, user_deactivate, user_reactivate
+from accounts.services.users import active_change_problem, describe_roles, user_deactivate, user_reactivate
 
 # Never in a non-superuser's form: they could raise anyone's permissions (their own too).
 _SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
@@ -222,7 +222,7 @@ class UserAdmin(BaseUserAdmin):
     # only by a superuser (has_change_permission).
 
     def _active_change_targets(self, request: HttpRequest, queryset: QuerySet) -> tuple[list[User], int]:
-        allowed = [u for u in queryset if u.pk != request.user.pk and self.has_change_permission(request, u)]
+        allowed = [u for u in queryset if active_change_problem(editor=request.user, user=u) is None]
         return allowed, len(queryset) - len(allowed)
 
     def _change_active(self, request: HttpRequest, queryset: QuerySet, *, active: bool) -> None:

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from accounts.lockout import LOCKED_OUT_MESSAGE, login_allowed, login_failed
 from accounts.models import ApiToken, User
 from accounts.services.api_tokens import api_token_authenticate
+from core.audit import audit_actor_set
 
 READ_ONLY_MESSAGE = "This token is read-only: make a read and write token to change anything."
 
@@ -62,6 +63,7 @@ class PersonalTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("This token is not valid (wrong, expired or revoked).")
         if token.is_read_only and request.method not in SAFE_METHODS:
             raise exceptions.PermissionDenied(READ_ONLY_MESSAGE)
+        audit_actor_set(token.user)  # the audit log names the token's owner, as for a session
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -106,6 +106,15 @@ def record_many(entries: Iterable[LogEntry], *, batch_size: int = 1000) -> int:
     return len(rows)
 
 
+def audit_actor_set(user: Any) -> None:
+    """Name ``user`` as the actor of the current request's entries, when the request's
+    authentication happens after ``AuditlogMiddleware`` ran (a personal API token is
+    checked by DRF, inside the view: the middleware saw an anonymous request)."""
+    context = _request_context()
+    if context and context.get("actor") is None and getattr(user, "is_authenticated", False):
+        context["actor"] = user
+
+
 def _append_only(sender: type[LogEntry], instance: LogEntry, **kwargs: Any) -> None:
     if kwargs.get("signal") is pre_save and instance._state.adding:
         return

@@ -155,12 +155,9 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def _change_active(self, request: Request, change: Callable[..., bool]) -> Response:
         user = self.get_object()
         # The admin's rules for its deactivate / reactivate actions and its "active" box.
-        if user.pk == request.user.pk:
-            raise ApiError("permission_denied", "You cannot deactivate or reactivate your own account.",
-                           http_status=403)
-        if user.is_superuser and not request.user.is_superuser:
-            raise ApiError("permission_denied", "Only a superuser can deactivate or reactivate a superuser.",
-                           http_status=403)
+        problem = user_services.active_change_problem(editor=request.user, user=user)
+        if problem:
+            raise ApiError("permission_denied", problem, http_status=403)
         change(user=user, by=request.user, source="api")
         return Response(PersonSerializer(people_queryset().get(pk=user.pk)).data)
 

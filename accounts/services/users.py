@@ -100,6 +100,17 @@ def user_opt_out(*, user: User) -> User:
 DEACTIVATION_SOURCES = frozenset({"admin", "api", "scim", "sso"})
 
 
+def active_change_problem(*, editor: User, user: User) -> str | None:
+    """Why ``editor`` may not deactivate or reactivate ``user`` (None: they may). Nobody
+    changes their own account's access; only a superuser changes a superuser's. (The model
+    permission ``accounts.change_user`` is the caller's check.)"""
+    if user.pk == editor.pk:
+        return "You cannot deactivate or reactivate your own account."
+    if user.is_superuser and not editor.is_superuser:
+        return "Only a superuser can deactivate or reactivate a superuser."
+    return None
+
+
 def _set_active(*, user: User, active: bool, by: User | None, source: str) -> bool:
     if source not in DEACTIVATION_SOURCES:
         raise ValueError(f"Unknown source {source!r}: one of {', '.join(sorted(DEACTIVATION_SOURCES))}")

@@ -3,7 +3,6 @@ actor, and small serializers."""
 
 from typing import Any
 
-from auditlog.context import auditlog_value
 from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import BasePermission
@@ -31,13 +30,8 @@ MODEL_PERMISSIONS = [*api_settings.DEFAULT_PERMISSION_CLASSES, ModelPermissions]
 
 
 class StaffViewSet(viewsets.GenericViewSet):
-    """A staff endpoint: integer ids in paths; filters for lists only; audit entries name the
-    person whose token it is.
-
-    ``AuditlogMiddleware`` names the request's user in every entry, but it runs before DRF
-    authenticates a personal token, so it sees an anonymous request: the user is filled in
-    here once DRF knows who it is, so the trail of an API write is the admin's.
-    """
+    """A staff endpoint: integer ids in paths; filters for lists only. (Audit entries name
+    the token's owner: accounts.api_auth sets the actor when it authenticates a token.)"""
 
     lookup_value_converter = "int"
     permission_classes = MODEL_PERMISSIONS
@@ -45,12 +39,6 @@ class StaffViewSet(viewsets.GenericViewSet):
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         # Filters narrow lists; an object is found by its id whatever they default to.
         return super().filter_queryset(queryset) if self.action == "list" else queryset
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        context = auditlog_value.get(None)
-        if isinstance(context, dict) and context.get("actor") is None and request.user.is_authenticated:
-            context["actor"] = request.user
 
 
 class ContentActorSerializer(serializers.Serializer):
