@@ -16,10 +16,13 @@ PAGE_SIZE = 12
 
 
 def _int(value: str | None) -> int | None:
+    """A filter's id, or None (no filter) for anything that cannot be an id."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    # Beyond a 64-bit column, SQLite raises OverflowError (a 500 before this).
+    return number if number is not None and 0 < number < 2**63 else None
 
 
 @never_cache  # the "LinkedIn ✓" pills must be current when the employee comes Back from sharing
