@@ -1,6 +1,5 @@
 """Shared by the SCIM tests: a client that speaks SCIM to /scim/v2/ with a token, and the
-shapes they check. (Each test module declares its own two fixtures, ``scim_token`` and
-``scim``, from ``scim_token_create`` and :class:`Scim`.)"""
+shapes they check. (The fixtures ``scim_token`` and ``scim`` are in conftest.py.)"""
 
 import json
 from typing import Any

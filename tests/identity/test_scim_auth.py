@@ -25,16 +25,6 @@ from tests.identity.scim_support import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def scim_token():
-    return scim_token_create(name="Entra ID")
-
-
-@pytest.fixture
-def scim(scim_token) -> Scim:
-    return Scim(scim_token.plain)
-
-
 def _failures() -> int:
     return sum(AccessAttempt.objects.values_list("failures_since_start", flat=True))
 

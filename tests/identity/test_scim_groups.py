@@ -7,25 +7,13 @@ from auditlog.models import LogEntry
 from accounts.models import Team, User
 from content.models import ContentItem
 from identity.models import ProvisionedTeam
-from identity.scim.tokens import scim_token_create
 from tests.factories import TeamFactory, UserFactory, published_item
 from tests.identity.scim_support import (
     GROUP_SCHEMA,
-    Scim,
     assert_error,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def scim_token():
-    return scim_token_create(name="Entra ID")
-
-
-@pytest.fixture
-def scim(scim_token) -> Scim:
-    return Scim(scim_token.plain)
 
 
 def _group(scim, name: str, members=(), **extra) -> dict:

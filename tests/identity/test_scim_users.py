@@ -14,27 +14,15 @@ from accounts.services.privacy import account_delete
 from accounts.signals import person_joined, user_deactivated
 from advocacy.models import Share, ShareStatus
 from identity.models import ProvisionedUser
-from identity.scim.tokens import scim_token_create
 from tests.factories import TeamFactory, UserFactory, advocate, published_item
 from tests.identity.scim_support import (
     ENTERPRISE,
     USER_SCHEMA,
-    Scim,
     assert_error,
     user_body,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def scim_token():
-    return scim_token_create(name="Entra ID")
-
-
-@pytest.fixture
-def scim(scim_token) -> Scim:
-    return Scim(scim_token.plain)
 
 
 @pytest.fixture
