@@ -1,4 +1,9 @@
-"""The only way Chorus fetches a URL that a user supplied (link previews, feeds, images).
+"""The only way Chorus fetches a URL that a user supplied (link previews, feeds, images)
+or that an Admin configured (webhook endpoints, the single sign-on identity provider).
+
+``fetch()`` GETs (following redirects, checking status and content type); ``send()`` makes
+one request of any method (a webhook's POST, an OAuth token request) and returns the
+answer whatever its status. Both go through the same pinned connections and deadline.
 
 Why it is built on raw urllib3 connection pools rather than ``requests``:
 
@@ -11,7 +16,9 @@ Why it is built on raw urllib3 connection pools rather than ``requests``:
 * ``requests`` would also honour ``HTTP(S)_PROXY`` and ``~/.netrc`` from the
   environment, which could send a user's URL through a proxy that bypasses the policy
   or attach credentials to it.
-* Redirects are followed by hand so every hop is checked again (scheme and address).
+* Redirects are followed by hand so every hop is checked again (scheme and address),
+  and credentials a caller added (``Authorization``, ``Cookie``) never follow a
+  redirect to another origin.
 
 A single wall-clock deadline covers the whole fetch. Per-operation socket timeouts
 alone would let a server that drips one byte every second keep a worker busy for
@@ -25,7 +32,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -34,7 +41,7 @@ from urllib.parse import urljoin
 
 import certifi
 from django.conf import settings
-from urllib3 import HTTPConnectionPool
+from urllib3 import HTTPConnectionPool, HTTPHeaderDict
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
@@ -68,6 +75,7 @@ __all__ = [
     "TooManyRedirects",
     "TooSlow",
     "fetch",
+    "send",
 ]
 
 logger = logging.getLogger(__name__)
@@ -75,6 +83,8 @@ logger = logging.getLogger(__name__)
 HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _CHUNK: Final = 64 * 1024
+# Headers that carry credentials: not sent on to another origin when a fetch is redirected.
+_CREDENTIAL_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
 class TooLarge(FetchError):
@@ -109,6 +119,7 @@ class FetchResult:
     charset: str | None  # from the Content-Type header; None when the header has none
     body: bytes  # decoded from gzip/deflate transfer coding, at most max_bytes
     redirects: list[str] = field(default_factory=list)  # URLs that answered with a redirect, in order
+    headers: Mapping[str, str] = field(default_factory=dict)  # the final answer's (case-insensitive)
 
 
 def fetch(
@@ -118,16 +129,22 @@ def fetch(
     timeout: float = 5.0,
     max_redirects: int = 3,
     accept: tuple[str, ...] = HTML_TYPES,
+    headers: Mapping[str, str] | None = None,
+    also_allow: Iterable[str] = (),
 ) -> FetchResult:
     """Fetch a user-supplied ``url`` under the SSRF policy; raise a ``FetchError`` otherwise.
 
     ``timeout`` is the total budget in seconds for every hop, connect, wait and
     download. ``accept`` lists media types (``"image/*"`` wildcards allowed) that the
     final response may have. Every ``FetchError`` has a ``reason`` fit to show the user.
+    ``headers`` are added to the request (credentials among them are dropped on a redirect
+    to another origin); ``also_allow`` adds entries to ``FETCHER_ALLOWED_HOSTS`` for this
+    fetch only (a feature's own allow-list, such as ``SSO_ALLOWED_HOSTS``).
     """
     deadline = _Deadline(timeout)
     try:
-        return _follow(url, deadline=deadline, max_bytes=max_bytes, max_redirects=max_redirects, accept=accept)
+        return _follow(url, deadline=deadline, max_bytes=max_bytes, max_redirects=max_redirects, accept=accept,
+                       headers=dict(headers or {}), also_allow=tuple(also_allow))
     except FetchError as exc:
         logger.info("fetch of %s refused or failed: %s", _loggable(url), exc.reason)
         raise
@@ -135,15 +152,62 @@ def fetch(
         deadline.cancel()
 
 
+def send(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 5.0,
+    max_bytes: int = 256 * 1024,
+    truncate: bool = False,
+    also_allow: Iterable[str] = (),
+) -> FetchResult:
+    """One ``method`` request to ``url`` under the SSRF policy, with ``body`` and ``headers``
+    (Chorus's User-Agent is added). Redirects are not followed and the answer is returned
+    whatever its status: the caller judges it. ``timeout`` covers connecting, sending and
+    reading the answer; an answer over ``max_bytes`` raises ``TooLarge``, or with
+    ``truncate`` is cut to its first ``max_bytes``. Raises a ``FetchError`` when there is no
+    answer or the address is refused; ``also_allow`` is as for ``fetch()``.
+    """
+    deadline = _Deadline(timeout)
+    try:
+        target = parse_target(url)
+        sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate", **(headers or {})}
+        with _exchange(target, deadline, method=method, headers=sent, body=body,
+                       also_allow=tuple(also_allow)) as response:
+            content_type, charset = _parse_content_type(response.headers.get("Content-Type", ""))
+            data = _read_body(response, target, deadline, max_bytes, (content_type,), truncate=truncate)
+            return FetchResult(url=url, status=response.status, content_type=content_type, charset=charset,
+                               body=data, headers=HTTPHeaderDict(response.headers))
+    except FetchError as exc:
+        logger.info("%s to %s refused or failed: %s", method, _loggable(url), exc.reason)
+        raise
+    finally:
+        deadline.cancel()
+
+
 def _follow(
-    url: str, *, deadline: _Deadline, max_bytes: int, max_redirects: int, accept: tuple[str, ...]
+    url: str, *, deadline: _Deadline, max_bytes: int, max_redirects: int, accept: tuple[str, ...],
+    headers: dict[str, str], also_allow: tuple[str, ...],
 ) -> FetchResult:
     redirects: list[str] = []
     current = url
+    origin: tuple[str, str, int] | None = None
     while True:
         try:
             target = parse_target(current)
-            with _exchange(target, deadline, accept) as response:
+            if origin is None:
+                origin = (target.scheme, target.host, target.port)
+            elif (target.scheme, target.host, target.port) != origin:
+                headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
+            sent = {
+                "User-Agent": USER_AGENT,
+                "Accept": ", ".join(accept),
+                "Accept-Encoding": "gzip, deflate",
+                **headers,
+            }
+            with _exchange(target, deadline, method="GET", headers=sent, also_allow=also_allow) as response:
                 location = response.headers.get("Location", "").strip()
                 if response.status in _REDIRECT_STATUSES and location:
                     if len(redirects) >= max_redirects:
@@ -164,7 +228,7 @@ def _follow(
         logger.info("fetched %s: %s, %d bytes, %d redirects", _loggable(current), content_type, len(body),
                     len(redirects))
         return FetchResult(url=current, status=response.status, content_type=content_type, charset=charset,
-                           body=body, redirects=redirects)
+                           body=body, redirects=redirects, headers=HTTPHeaderDict(response.headers))
 
 
 # --- one exchange under the deadline --------------------------------------------------
@@ -233,8 +297,11 @@ def _shutdown(sock: socket.socket) -> None:
 
 
 @contextmanager
-def _exchange(target: Target, deadline: _Deadline, accept: tuple[str, ...]) -> Iterator[BaseHTTPResponse]:
-    """Send one GET (no redirects, no retries) and yield the unread response."""
+def _exchange(
+    target: Target, deadline: _Deadline, *, method: str, headers: dict[str, str], body: bytes | None = None,
+    also_allow: tuple[str, ...] = (),
+) -> Iterator[BaseHTTPResponse]:
+    """Send one request (no redirects, no retries) and yield the unread response."""
     deadline.check(target.host)
     remaining = deadline.remaining()
     timeout = Timeout(connect=remaining, read=remaining)
@@ -245,22 +312,18 @@ def _exchange(target: Target, deadline: _Deadline, accept: tuple[str, ...]) -> I
             pool = PinnedHTTPSConnectionPool(
                 target.host, target.port, timeout=timeout, maxsize=1, retries=False,
                 cert_reqs="CERT_REQUIRED", ca_certs=getattr(settings, "FETCHER_CA_BUNDLE", "") or certifi.where(),
-                deadline=deadline,
+                deadline=deadline, also_allow=also_allow,
             )
         else:
             pool = PinnedHTTPConnectionPool(
-                target.host, target.port, timeout=timeout, maxsize=1, retries=False, deadline=deadline
+                target.host, target.port, timeout=timeout, maxsize=1, retries=False, deadline=deadline,
+                also_allow=also_allow,
             )
-    headers = {
-        "User-Agent": USER_AGENT,
-        "Accept": ", ".join(accept),
-        "Accept-Encoding": "gzip, deflate",
-    }
     response: BaseHTTPResponse | None = None
     try:
         with _translated_errors(target, deadline):
             response = pool.urlopen(
-                "GET", target.request_target, headers=headers, redirect=False, retries=False,
+                method, target.request_target, body=body, headers=headers, redirect=False, retries=False,
                 preload_content=False, decode_content=True, assert_same_host=False, timeout=timeout,
             )
         # Headers cut short by the watchdog still parse, so the deadline decides.
@@ -287,15 +350,16 @@ def _translated_errors(target: Target, deadline: _Deadline) -> Iterator[None]:
                          "verified.") from exc
     except (HTTPError, http.client.HTTPException, OSError) as exc:
         deadline.check(target.host)  # a shutdown by the watchdog surfaces as a broken connection
-        raise FetchError(f"The connection to {target.host} broke off before the page was received.") from exc
+        raise FetchError(f"The connection to {target.host} broke off before the answer was received.") from exc
 
 
 def _read_body(
-    response: BaseHTTPResponse, target: Target, deadline: _Deadline, max_bytes: int, accept: tuple[str, ...]
+    response: BaseHTTPResponse, target: Target, deadline: _Deadline, max_bytes: int, accept: tuple[str, ...],
+    *, truncate: bool = False,
 ) -> bytes:
     too_large = TooLarge(f"The {_noun(accept)} is larger than {_size(max_bytes)}, the most Chorus downloads.")
     declared = response.headers.get("Content-Length", "").strip()
-    if declared.isdigit() and int(declared) > max_bytes:
+    if declared.isdigit() and int(declared) > max_bytes and not truncate:
         raise too_large
     body = bytearray()
     with _translated_errors(target, deadline):
@@ -306,6 +370,8 @@ def _read_body(
                 break
             body += chunk
             if len(body) > max_bytes:
+                if truncate:
+                    return bytes(body[:max_bytes])  # the rest is not read: closing drops it
                 raise too_large
     # A socket shut down by the watchdog reads as a clean end of a close-delimited body.
     deadline.check(target.host)

@@ -1,8 +1,9 @@
 """The one outbound HTTP session factory: every request Chorus makes has a timeout.
 
 Network adapters use ``outbound_session()`` (or mount its adapter on their OAuth2
-session). User-supplied URLs never go through here directly: they go through the
-SSRF-safe fetcher in ``core.fetcher``.
+session). User-supplied URLs, and URLs an Admin configures (webhook endpoints, the single
+sign-on identity provider), never go through here: they go through the SSRF-safe
+``core.fetcher`` (``fetch()`` to GET, ``send()`` for any other request).
 """
 
 from typing import Any

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
@@ -112,11 +113,14 @@ def parse_target(url: str) -> Target:
     return Target(url=url, scheme=scheme, host=host, port=port, request_target=parsed.request_uri or "/")
 
 
-def _allow_list() -> tuple[frozenset[str], tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]]:
-    """Read ``FETCHER_ALLOWED_HOSTS`` now (not at import) so tests can override it."""
+def _allow_list(
+    also_allow: Iterable[str] = (),
+) -> tuple[frozenset[str], tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]]:
+    """Read ``FETCHER_ALLOWED_HOSTS`` now (not at import) so tests can override it, plus the
+    caller's own ``also_allow`` entries (same forms: host names, IPs, CIDR networks)."""
     names: set[str] = set()
     networks = []
-    for entry in getattr(settings, "FETCHER_ALLOWED_HOSTS", []) or []:
+    for entry in [*(getattr(settings, "FETCHER_ALLOWED_HOSTS", []) or []), *also_allow]:
         entry = str(entry).strip().lower()
         if not entry:
             continue
@@ -176,9 +180,10 @@ def address_problem(ip: IPAddress) -> str | None:
     return _category(ip)
 
 
-def is_allowed_anyway(host: str, ip: IPAddress) -> bool:
-    """True when the operator put this host name or address on ``FETCHER_ALLOWED_HOSTS``."""
-    names, networks = _allow_list()
+def is_allowed_anyway(host: str, ip: IPAddress, also_allow: Iterable[str] = ()) -> bool:
+    """True when the operator put this host name or address on ``FETCHER_ALLOWED_HOSTS``
+    (or on the caller's ``also_allow``, e.g. ``SSO_ALLOWED_HOSTS`` for single sign-on)."""
+    names, networks = _allow_list(also_allow)
     if host.lower().rstrip(".") in names:
         return True
     candidates = [ip]
@@ -194,9 +199,9 @@ def _as_ip(host: str) -> IPAddress | None:
         return None
 
 
-def check_address(host: str, ip: IPAddress) -> None:
+def check_address(host: str, ip: IPAddress, also_allow: Iterable[str] = ()) -> None:
     """Raise ``BlockedAddress`` unless ``ip`` (resolved from ``host``) may be connected to."""
-    if is_allowed_anyway(host, ip):
+    if is_allowed_anyway(host, ip, also_allow):
         return
     problem = address_problem(ip)
     if problem is None:
@@ -208,7 +213,7 @@ def check_address(host: str, ip: IPAddress) -> None:
     raise BlockedAddress(f"{subject} {problem}; Chorus only fetches public web pages.")
 
 
-def resolve(host: str, port: int) -> list[tuple[socket.AddressFamily, tuple]]:
+def resolve(host: str, port: int, also_allow: Iterable[str] = ()) -> list[tuple[socket.AddressFamily, tuple]]:
     """Resolve ``host`` once and validate every answer; return (family, sockaddr) pairs.
 
     Every answer must pass: a name that mixes public and private answers is either a
@@ -225,7 +230,7 @@ def resolve(host: str, port: int) -> list[tuple[socket.AddressFamily, tuple]]:
     resolved = []
     for family, _type, _proto, _canon, sockaddr in answers:
         ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        check_address(host, ip)
+        check_address(host, ip, also_allow)
         resolved.append((family, sockaddr))
     return resolved
 
@@ -255,9 +260,11 @@ def _connect(family: socket.AddressFamily, sockaddr: tuple, timeout: float) -> s
     return sock
 
 
-def _pinned_socket(host: str, port: int, budget: ConnectionBudget) -> socket.socket:
+def _pinned_socket(
+    host: str, port: int, budget: ConnectionBudget, also_allow: Iterable[str] = ()
+) -> socket.socket:
     """Resolve ``host`` once, validate every answer, connect to a validated address."""
-    addresses = resolve(host, port)  # raises BlockedAddress / FetchError
+    addresses = resolve(host, port, also_allow)  # raises BlockedAddress / FetchError
     failure: OSError | None = None
     for family, sockaddr in addresses:
         budget.check(host)
@@ -276,12 +283,16 @@ def _pinned_socket(host: str, port: int, budget: ConnectionBudget) -> socket.soc
 class _PinnedMixin:
     """Replaces urllib3's own resolve-and-connect with ``_pinned_socket``."""
 
-    def __init__(self, *args: Any, deadline: ConnectionBudget, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, deadline: ConnectionBudget, also_allow: Iterable[str] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._chorus_deadline = deadline
+        self._chorus_also_allow = tuple(also_allow)
 
     def _new_conn(self) -> socket.socket:
-        return _pinned_socket(self.host, self.port, self._chorus_deadline)  # type: ignore[attr-defined]
+        return _pinned_socket(self.host, self.port, self._chorus_deadline,  # type: ignore[attr-defined]
+                              self._chorus_also_allow)
 
     def connect(self) -> None:
         super().connect()  # type: ignore[misc]
@@ -299,7 +310,8 @@ class _PinnedHTTPSConnection(_PinnedMixin, HTTPSConnection):
 class PinnedHTTPConnectionPool(HTTPConnectionPool):
     """A urllib3 pool whose connections go only to addresses the policy accepted.
 
-    Pass ``deadline=`` (a ``ConnectionBudget``); it reaches each connection via conn_kw.
+    Pass ``deadline=`` (a ``ConnectionBudget``) and optionally ``also_allow=`` (allow-list
+    entries on top of ``FETCHER_ALLOWED_HOSTS``); they reach each connection via conn_kw.
     """
 
     ConnectionCls = _PinnedHTTPConnection

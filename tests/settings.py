@@ -32,3 +32,7 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 # Tests speak plain HTTP to the test client and the live server.
 SECURE_SSL_REDIRECT = False
+
+# The single sign-on tests run real identity providers on loopback, which the SSRF policy
+# refuses unless allowed (tests of the refusal take it away again).
+SSO_ALLOWED_HOSTS = ["127.0.0.1"]

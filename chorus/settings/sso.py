@@ -34,6 +34,15 @@ def _private_key() -> str:
 
 SSO_SAML_SP_PRIVATE_KEY: str = _private_key()
 
+# What single sign-on fetches from the identity provider (OpenID Connect discovery, JWKS, token
+# and userinfo endpoints, SAML IdP metadata) goes through the SSRF policy of every outbound
+# fetch (core.ssrf): private, loopback and link-local addresses are refused. An identity
+# provider on the company's private network (an on-premises Keycloak at 10.x) is allowed here:
+# host names, IPs or CIDR networks, e.g. ["keycloak.corp.example", "10.20.0.0/16"]. Only
+# single sign-on's fetches use this list (FETCHER_ALLOWED_HOSTS applies to them too), so
+# allowing the IdP does not open the private network to links a curator pastes.
+SSO_ALLOWED_HOSTS: list[str] = env.list("SSO_ALLOWED_HOSTS", default=[])
+
 # pysaml2 checks XML signatures with Debian's xmlsec1 (apt-get install xmlsec1).
 SSO_XMLSEC_BINARY: str = env.str("SSO_XMLSEC_BINARY", default=shutil.which("xmlsec1") or "/usr/bin/xmlsec1")
 

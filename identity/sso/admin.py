@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from identity.models import SsoMappingRule, SsoSettings
-from identity.sso import oidc, sp
+from identity.sso import oidc, outbound, sp
 from identity.sso.errors import SsoRefused
 
 
@@ -63,6 +63,21 @@ class SsoSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.initial["oidc_client_secret"] = self.initial["saml_sp_private_key"] = ""
+
+    # The URLs Chorus fetches from: refused now if they point at a private or internal address
+    # (the SSRF policy; every fetch checks the address it connects to again).
+    def clean_oidc_issuer(self) -> str:
+        return self._fetchable(self.cleaned_data["oidc_issuer"], "your identity provider's configuration")
+
+    def clean_saml_idp_metadata_url(self) -> str:
+        return self._fetchable(self.cleaned_data["saml_idp_metadata_url"], "your identity provider's metadata")
+
+    @staticmethod
+    def _fetchable(url: str, what: str) -> str:
+        problem = outbound.url_problem(url.strip(), what=what)
+        if problem:
+            raise forms.ValidationError(problem)
+        return url
 
     def clean(self):
         data = super().clean()

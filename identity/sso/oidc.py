@@ -7,14 +7,18 @@ checked against the provider's JWKS. Chorus adds what it leaves out: discovery
 settings, and the ID token checks it skips — ``iss``, ``aud`` (and ``azp``), ``exp`` and
 ``iat`` required, with the configured clock skew — each refusal with a message a person
 can act on. Who may come in, and with which team and roles, is ``provisioning``'s.
+
+Every request to the provider (discovery, token, JWKS, userinfo) goes through
+``identity.sso.outbound``, under the SSRF policy: the library's own ``requests`` calls are
+overridden (``get_token``, ``retrieve_matching_jwk``, ``get_userinfo``).
 """
 
+import base64
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
-import requests
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
@@ -22,8 +26,9 @@ from django.http import HttpRequest
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from accounts.models import User
-from core.http import outbound_session
+from core.fetcher import FetchError, HTTPStatusError
 from identity.models import SsoSettings
+from identity.sso import outbound
 from identity.sso.errors import SsoRefused, remember_refusal
 from identity.sso.provisioning import SignInOnly, SsoIdentity, as_list, sso_user_sign_in
 
@@ -35,6 +40,8 @@ UNREACHABLE = (
     "tell your Chorus administrator."
 )
 NOT_SET_UP = "Sign-in with OpenID Connect is not set up."
+CODE_NOT_ACCEPTED = "your identity provider did not accept the sign-in code."
+USERINFO_TYPES = ("application/json", "application/jwt")
 
 
 def _refused(what: str) -> SsoRefused:
@@ -93,11 +100,9 @@ def oidc_config(row: SsoSettings | None = None) -> OidcConfig:
         raise SsoRefused(NOT_SET_UP)
     issuer = row.oidc_issuer.rstrip("/")
     try:
-        response = outbound_session().get(f"{issuer}/.well-known/openid-configuration")
-        response.raise_for_status()
-        doc = response.json()
-    except (requests.RequestException, ValueError) as exc:
-        logger.warning("oidc: discovery at %s failed: %s", issuer, exc)
+        doc = outbound.get_json(f"{issuer}/.well-known/openid-configuration")
+    except FetchError as exc:  # refused by the SSRF policy, unreachable, not JSON, ...
+        logger.warning("oidc: discovery at %s failed: %s", issuer, exc.reason)
         raise SsoRefused(UNREACHABLE) from exc
     # OpenID Connect Discovery 1.0 §4.3: the document's issuer is the configured one.
     if not isinstance(doc, dict) or str(doc.get("issuer", "")).rstrip("/") != issuer:
@@ -178,14 +183,50 @@ class OidcBackend(SignInOnly, OIDCAuthenticationBackend):
             return super().authenticate(request, **kwargs)
         except SsoRefused as exc:
             raise remember_refusal(request, exc) from None
-        except requests.HTTPError as exc:
-            # The token endpoint said no (a used or expired code, a PKCE verifier that does
-            # not match, a wrong client secret). Its body is logged, never shown.
-            logger.warning("oidc: token request refused: %s", exc)
-            raise remember_refusal(request, _refused("your identity provider did not accept the sign-in code.")) from None
-        except requests.RequestException as exc:
-            logger.warning("oidc: provider unreachable: %s", exc)
+        except FetchError as exc:  # refused by the SSRF policy, unreachable, not JSON, ...
+            logger.warning("oidc: provider unreachable: %s", exc.reason)
             raise remember_refusal(request, SsoRefused(UNREACHABLE)) from None
+
+    # --- the provider's endpoints, through the SSRF policy ------------------------------
+
+    def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The code exchange (the library's, through ``outbound``): HTTP Basic client
+        authentication unless the provider only takes the secret in the form."""
+        payload = dict(payload)
+        headers = {}
+        if self.get_settings("OIDC_TOKEN_USE_BASIC_AUTH", False):
+            credentials = f"{payload['client_id']}:{payload.pop('client_secret')}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
+        answer = outbound.post_form(self.OIDC_OP_TOKEN_ENDPOINT, payload, headers=headers)
+        if answer.status != 200:
+            # A used or expired code, a PKCE verifier that does not match, a wrong client
+            # secret. The answer is logged, never shown.
+            logger.warning("oidc: token request refused: HTTP %s %s", answer.status,
+                           answer.body[:500].decode("utf-8", "replace"))
+            raise _refused(CODE_NOT_ACCEPTED)
+        token = outbound.json_of(answer)
+        if not isinstance(token, dict):
+            raise outbound.NotJson("The token endpoint did not answer with a JSON object.")
+        return token
+
+    def retrieve_matching_jwk(self, token: str) -> jwt.PyJWK:
+        """The provider's key for this token (the library's matching: same ``kid``, and the
+        same ``alg`` when the key names one), from its JWKS read through ``outbound``."""
+        jwks = outbound.get_json(self.OIDC_OP_JWKS_ENDPOINT)
+        header = jwt.get_unverified_header(token)
+        keys = jwks.get("keys") if isinstance(jwks, dict) else None
+        if not isinstance(keys, list):
+            raise SuspiciousOperation("The provider's JWKS has no keys.")
+        key = None
+        for jwk in keys:
+            if not isinstance(jwk, dict) or jwk.get("kid") != str(header["kid"]):
+                continue
+            if "alg" in jwk and jwk["alg"] != str(header.get("alg")):
+                continue
+            key = jwk
+        if key is None:
+            raise SuspiciousOperation("Could not find a valid JWKS.")
+        return jwt.PyJWK(key)
 
     # --- the ID token -----------------------------------------------------------------
 
@@ -240,13 +281,15 @@ class OidcBackend(SignInOnly, OIDCAuthenticationBackend):
         claims = dict(payload)
         if not (self.OIDC_OP_USER_ENDPOINT and access_token):
             return claims
-        response = outbound_session().get(
-            self.OIDC_OP_USER_ENDPOINT, headers={"Authorization": f"Bearer {access_token}"}
-        )
-        response.raise_for_status()
-        if not response.headers.get("Content-Type", "").startswith("application/json"):
+        try:
+            answer = outbound.get(self.OIDC_OP_USER_ENDPOINT, accept=USERINFO_TYPES,
+                                  headers={"Authorization": f"Bearer {access_token}"})
+        except HTTPStatusError as exc:
+            logger.warning("oidc: userinfo refused: %s", exc.reason)
+            raise _refused(CODE_NOT_ACCEPTED) from None
+        if answer.content_type != "application/json":
             return claims  # a signed (JWT) userinfo answer: the ID token's claims are enough
-        info = response.json()
+        info = outbound.json_of(answer)
         if not isinstance(info, dict) or info.get("sub") != payload.get("sub"):
             raise _refused("your identity provider's user information is for someone else (sub).")
         return {**info, **claims}

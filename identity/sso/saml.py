@@ -7,7 +7,8 @@ pysaml2 checks the response: the assertion's signature by a key in the IdP's met
 NotOnOrAfter (with ``SSO_CLOCK_SKEW_SECONDS``), the audience (our entity id) and, for
 SP-initiated sign-in, InResponseTo. Chorus adds: an audience restriction must be there at
 all, an assertion signs in once (replays are refused), and the requests it sent are
-remembered in the database, so any web process can take the answer.
+remembered in the database, so any web process can take the answer. The IdP metadata URL
+is read through ``identity.sso.outbound``, under the SSRF policy.
 """
 
 import logging
@@ -18,7 +19,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.db import IntegrityError, transaction
@@ -32,8 +32,9 @@ from saml2.response import AuthnResponse
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_UNSPECIFIED
 
 from accounts.models import User
-from core.http import outbound_session
+from core.fetcher import FetchError, TooLarge
 from identity.models import SamlMessage, SamlMessageKind, SsoSettings
+from identity.sso import outbound
 from identity.sso.errors import SsoRefused, remember_refusal
 from identity.sso.provisioning import SignInOnly, SsoIdentity, sso_user_sign_in
 from identity.sso.sp import sp_entity_id, sp_private_key, sp_urls
@@ -42,22 +43,25 @@ logger = logging.getLogger(__name__)
 
 NOT_SET_UP = "Sign-in with SAML is not set up."
 REQUEST_LIFETIME = timedelta(minutes=15)
-METADATA_MAX_BYTES = 5 * 1024 * 1024
 
 
 def idp_metadata(row: SsoSettings) -> str:
     if not row.saml_idp_metadata_url:
         return row.saml_idp_metadata_xml.strip()
     try:
-        response = outbound_session().get(row.saml_idp_metadata_url)
-        response.raise_for_status()
-    except requests.RequestException as exc:
-        logger.warning("saml: IdP metadata at %s: %s", row.saml_idp_metadata_url, exc)
+        answer = outbound.get(row.saml_idp_metadata_url, accept=outbound.METADATA_TYPES,
+                              max_bytes=outbound.METADATA_MAX_BYTES)
+    except TooLarge as exc:
+        logger.warning("saml: IdP metadata at %s: %s", row.saml_idp_metadata_url, exc.reason)
+        raise SsoRefused("Your identity provider's metadata is too large. Tell your Chorus administrator.") from exc
+    except FetchError as exc:  # refused by the SSRF policy, unreachable, not XML, ...
+        logger.warning("saml: IdP metadata at %s: %s", row.saml_idp_metadata_url, exc.reason)
         raise SsoRefused("Chorus could not read your identity provider's metadata. Try again in a minute; "
                          "if it keeps happening, tell your Chorus administrator.") from exc
-    if len(response.content) > METADATA_MAX_BYTES:
-        raise SsoRefused("Your identity provider's metadata is too large. Tell your Chorus administrator.")
-    return response.text
+    try:
+        return answer.body.decode(answer.charset or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        return answer.body.decode("utf-8", "replace")
 
 
 @contextmanager

@@ -11,6 +11,9 @@ it misbehave the way a compromised or misconfigured provider would:
 - ``"expired"``: the ID token expired an hour ago
 - ``"replay"``: the token endpoint answers with the ID token of an earlier sign-in
 - ``"wrong_issuer"``: the ID token names another issuer
+
+``discovery_overrides`` replaces entries of the discovery document (an endpoint somewhere
+else); ``paths`` lists every path asked for, in order.
 """
 
 import base64
@@ -115,6 +118,8 @@ class OidcProvider:
         self.issued_id_tokens: list[str] = []
         self.token_requests: list[dict[str, str]] = []
         self.authorize_requests: list[dict[str, str]] = []
+        self.discovery_overrides: dict[str, Any] = {}
+        self.paths: list[str] = []
         self._server = None
         self._thread: threading.Thread | None = None
         self.issuer = ""
@@ -205,6 +210,10 @@ class OidcProvider:
                                      save_token=save_token)
         server.register_grant(AuthorizationCodeGrant, [CodeChallengeS256(required=True), OpenIDCode(require_nonce=True)])
 
+        @app.before_request
+        def note_path():
+            provider.paths.append(request.path)
+
         @app.get("/.well-known/openid-configuration")
         def discovery():
             base = provider.issuer
@@ -220,6 +229,7 @@ class OidcProvider:
                 "code_challenge_methods_supported": ["S256"],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
                 "scopes_supported": ["openid", "email", "profile", "groups"],
+                **provider.discovery_overrides,
             })
 
         @app.get("/jwks")
@@ -276,9 +286,14 @@ class OidcProvider:
         """An ID token signed with the provider's real key (for tests that craft their own)."""
         return jwt.encode({"alg": "RS256", "kid": self.key.kid}, claims, self.key)
 
-    def start(self) -> "OidcProvider":
+    def url(self, path: str, *, host: str = "127.0.0.1") -> str:
+        """This provider's ``path`` under another host name than the issuer's, maybe."""
+        return f"http://{host}:{self._server.server_port}{path}"
+
+    def start(self, *, host: str = "127.0.0.1") -> "OidcProvider":
+        """Listen on 127.0.0.1; ``host`` is the name in the issuer (``localhost`` works too)."""
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True)
-        self.issuer = f"http://127.0.0.1:{self._server.server_port}"
+        self.issuer = self.url("", host=host)
         self._thread = threading.Thread(target=self._server.serve_forever, name="test-oidc-provider", daemon=True)
         self._thread.start()
         return self

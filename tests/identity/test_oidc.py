@@ -6,15 +6,16 @@ import pytest
 import requests
 from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
-from django.test import Client
+from django.test import Client, override_settings
 
 from accounts.lockout import LOCKED_OUT_MESSAGE, login_failed
 from accounts.models import Team, User
 from accounts.roles import ADMIN, ADVOCATE, APPROVER, CURATOR
 from accounts.signals import person_joined
+from core.fetcher import BlockedAddress, fetch
 from identity.models import MappingSource, SsoMappingRule, SsoSettings
 from tests.factories import UserFactory, curator
-from tests.identity.oidc_provider import OidcProvider
+from tests.identity.oidc_provider import CLIENT_ID, OidcProvider
 from tests.identity.sso_support import configure_oidc, oidc_sign_in, page_text
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +264,97 @@ def test_an_unreachable_provider_is_a_clear_page_not_an_error(client, provider):
 def test_sso_routes_are_404_until_configured(client):
     assert client.get("/sso/oidc/login/").status_code == 404
     assert client.post("/sso/saml/acs/", {"SAMLResponse": "x"}).status_code == 404
+
+
+# --- the SSRF policy: every request to the provider goes through it ----------------------
+
+UNREACHABLE = "could not reach your identity provider"
+LOOPBACK_NOT_ALLOWED = override_settings(SSO_ALLOWED_HOSTS=[], FETCHER_ALLOWED_HOSTS=[])
+
+
+@pytest.fixture
+def provider_by_name(settings):
+    """The issuer is http://localhost:<port> and only the *name* localhost is allowed, so an
+    endpoint of the same server given as http://127.0.0.1:<port> is refused by the policy
+    (not by the network: it would answer)."""
+    settings.SSO_ALLOWED_HOSTS = ["localhost"]
+    server = OidcProvider().start(host="localhost")
+    yield server
+    server.stop()
+
+
+def test_discovery_on_a_loopback_address_is_refused_unless_allowed(client, provider, caplog):
+    configure_oidc(provider)
+    with LOOPBACK_NOT_ALLOWED:
+        response = client.get("/sso/oidc/login/")
+    assert response.status_code == 502 and UNREACHABLE in page_text(response)
+    assert provider.paths == []  # refused before connecting
+    assert "127.0.0.1 is a loopback address" in caplog.text
+    _nothing_happened(client)
+
+
+def test_discovery_at_the_callback_is_refused_unless_allowed(client, provider):
+    configure_oidc(provider)
+    start = client.get("/sso/oidc/login/?next=/shares/")
+    approved = requests.get(start["Location"], allow_redirects=False, timeout=10)
+    asked = len(provider.paths)
+
+    with LOOPBACK_NOT_ALLOWED:
+        response = client.get(approved.headers["Location"].removeprefix("http://testserver"))
+
+    _refused(response, UNREACHABLE)
+    _nothing_happened(client)
+    assert provider.token_requests == [] and len(provider.paths) == asked  # no code exchanged
+
+
+@pytest.mark.parametrize(("endpoint", "path", "asked_before"), [
+    ("token_endpoint", "/token", ["/.well-known/openid-configuration"]),
+    ("jwks_uri", "/jwks", ["/.well-known/openid-configuration", "/token"]),
+    ("userinfo_endpoint", "/userinfo", ["/.well-known/openid-configuration", "/token", "/jwks"]),
+])
+def test_an_endpoint_the_discovery_document_puts_at_a_refused_address_is_never_asked(
+    client, provider_by_name, caplog, endpoint, path, asked_before
+):
+    provider = provider_by_name
+    provider.discovery_overrides[endpoint] = provider.url(path)  # the same server, by its loopback address
+    configure_oidc(provider)
+
+    response = oidc_sign_in(client, provider)
+
+    _refused(response, UNREACHABLE)
+    _nothing_happened(client)
+    assert path not in provider.paths
+    callback = provider.paths[provider.paths.index("/authorize") + 1:]
+    assert callback == asked_before
+    assert "127.0.0.1 is a loopback address" in caplog.text
+
+
+def test_a_provider_allowed_by_name_signs_in(client, provider_by_name):
+    configure_oidc(provider_by_name)
+    response = oidc_sign_in(client, provider_by_name)
+    assert response.status_code == 302 and _logged_in_as(client).email == "ann@example.com"
+    assert {"/token", "/jwks", "/userinfo"} <= set(provider_by_name.paths)
+
+
+def test_the_client_authenticates_with_http_basic_when_the_provider_takes_only_that(client, provider):
+    provider.discovery_overrides["token_endpoint_auth_methods_supported"] = ["client_secret_basic"]
+    configure_oidc(provider)
+    assert oidc_sign_in(client, provider).status_code == 302 and _logged_in_as(client) is not None
+    token = provider.token_requests[-1]
+    assert token["client_id"] == CLIENT_ID and "client_secret" not in token  # in the Authorization header
+
+
+def test_fetcher_allowed_hosts_admits_the_provider_too(client, provider, settings):
+    settings.SSO_ALLOWED_HOSTS, settings.FETCHER_ALLOWED_HOSTS = [], ["127.0.0.1"]
+    configure_oidc(provider)
+    assert oidc_sign_in(client, provider).status_code == 302 and _logged_in_as(client) is not None
+
+
+def test_sso_allowed_hosts_opens_nothing_but_single_sign_on(provider):
+    # The test settings allow 127.0.0.1 for single sign-on only: a link preview is still refused.
+    with pytest.raises(BlockedAddress, match="loopback"):
+        fetch(provider.issuer + "/.well-known/openid-configuration", accept=("application/json",))
+    assert provider.paths == []
 
 
 # --- the login page and the password door ----------------------------------------------

@@ -4,17 +4,19 @@ unsigned, tampered, expired, replayed or wrong-audience assertions are refused w
 clear message and nothing is created."""
 
 import shutil
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from axes.models import AccessAttempt
 from defusedxml import ElementTree as etree
-from django.test import Client
+from django.test import Client, override_settings
 
 from accounts.models import Team, User
 from accounts.roles import ADVOCATE, CURATOR
 from identity.models import MappingSource, SamlMessage, SsoMappingRule, SsoSettings
-from identity.sso import saml
+from identity.sso import outbound, saml
 from identity.sso.admin import generate_sp_key_pair
 from identity.sso.sp import sp_entity_id, sp_urls
 from tests.factories import UserFactory
@@ -179,6 +181,78 @@ def test_garbage_and_missing_answers_are_clear_refusals(client, idp):
 def test_the_relay_state_never_redirects_off_site(client, idp):
     response = client.post(ACS, {"SAMLResponse": idp.response(), "RelayState": "https://evil.example.net/"})
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+# --- the IdP metadata URL: read under the SSRF policy ---------------------------------------
+
+
+class MetadataServer:
+    """Serves the IdP's metadata on loopback at ``url``; ``hits`` counts the requests."""
+
+    def __init__(self, xml: str) -> None:
+        self.hits = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                outer.hits += 1
+                body = xml.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/samlmetadata+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/saml/metadata"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def metadata_at_url(sso, idp) -> Iterator[MetadataServer]:
+    """The IdP's metadata comes from its URL (on loopback, allowed by the test settings)."""
+    server = MetadataServer(idp.metadata())
+    sso.saml_idp_metadata_url, sso.saml_idp_metadata_xml = server.url, ""
+    sso.full_clean()
+    sso.save()
+    yield server
+    server.stop()
+
+
+METADATA_UNREADABLE = "could not read your identity provider"
+
+
+def test_the_idp_metadata_is_read_from_its_url(client, idp, metadata_at_url):
+    start = client.get("/sso/saml/login/?next=/shares/")
+    assert start.status_code == 302 and start["Location"].startswith(IDP_SSO_URL + "?SAMLRequest=")
+    request, relay_state = idp.authn_request(start["Location"])
+    response = client.post(ACS, {"SAMLResponse": idp.response(in_response_to=request.id), "RelayState": relay_state})
+    assert response.status_code == 302 and _user(client).email == "ann@example.com"
+    assert metadata_at_url.hits == 2  # read at each step, never cached
+
+
+def test_idp_metadata_on_a_loopback_address_is_refused_unless_allowed(client, idp, metadata_at_url, caplog):
+    with override_settings(SSO_ALLOWED_HOSTS=[], FETCHER_ALLOWED_HOSTS=[]):
+        start = client.get("/sso/saml/login/")
+        assert start.status_code == 502 and METADATA_UNREADABLE in page_text(start)
+        _refused(client.post(ACS, {"SAMLResponse": idp.response()}), METADATA_UNREADABLE)
+    _nothing_happened(client)
+    assert metadata_at_url.hits == 0  # refused before connecting
+    assert "127.0.0.1 is a loopback address" in caplog.text
+
+
+def test_idp_metadata_over_the_size_limit_is_refused(client, idp, metadata_at_url, monkeypatch):
+    monkeypatch.setattr(outbound, "METADATA_MAX_BYTES", 1000)
+    _refused(client.post(ACS, {"SAMLResponse": idp.response()}), "metadata is too large")
+    _nothing_happened(client)
 
 
 def test_the_login_page_offers_saml_when_it_is_the_one_configured(client, idp):

@@ -6,8 +6,10 @@ from auditlog.models import LogEntry
 from django.db import connection
 
 from accounts.roles import ADMIN, ADVOCATE
+from core import ssrf
 from identity.models import SsoSettings
 from tests.factories import UserFactory, curator
+from tests.identity.oidc_provider import CLIENT_ID, OidcProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +89,57 @@ def test_enabling_oidc_without_its_settings_is_refused(admin_client):
     response = admin_client.post(URL, _form(oidc_enabled="on"))
     assert response.status_code == 200 and "Needed for OpenID Connect." in response.content.decode()
     assert not SsoSettings.load().oidc_enabled
+
+
+# --- the URLs Chorus fetches from: the SSRF policy, as for webhook endpoints ---------------
+
+
+def test_a_private_issuer_or_metadata_url_is_refused_with_a_clear_error(admin_client):
+    response = admin_client.post(URL, _form(oidc_enabled="on", oidc_issuer="http://10.1.2.3/realms/acme",
+                                            oidc_client_id="chorus"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The address 10.1.2.3 is a private network address" in page and "SSO_ALLOWED_HOSTS" in page
+    assert SsoSettings.load().oidc_issuer == ""
+
+    response = admin_client.post(URL, _form(saml_enabled="on",
+                                            saml_idp_metadata_url="http://169.254.169.254/latest/meta-data/"))
+    page = response.content.decode()
+    assert response.status_code == 200 and "169.254.169.254 is a link-local address" in page
+    assert SsoSettings.load().saml_idp_metadata_url == ""
+
+
+def test_a_loopback_issuer_is_refused_unless_allowed(admin_client, settings):
+    provider = OidcProvider().start()
+    try:
+        data = _form(oidc_enabled="on", oidc_issuer=provider.issuer, oidc_client_id=CLIENT_ID)
+        settings.SSO_ALLOWED_HOSTS = []
+        refused = admin_client.post(URL, data)
+        assert refused.status_code == 200 and "127.0.0.1 is a loopback address" in refused.content.decode()
+        assert provider.paths == [] and SsoSettings.load().oidc_issuer == ""
+
+        settings.SSO_ALLOWED_HOSTS = ["127.0.0.1"]
+        saved = admin_client.post(URL, data, follow=True)
+        assert saved.status_code == 200 and "not working yet" not in saved.content.decode()
+        assert SsoSettings.load().oidc_issuer == provider.issuer
+        assert provider.paths == ["/.well-known/openid-configuration"]  # checked on saving
+    finally:
+        provider.stop()
+
+
+def test_an_identity_provider_on_the_private_network_is_allowed_by_sso_allowed_hosts(admin_client, settings,
+                                                                                       monkeypatch):
+    settings.SSO_ALLOWED_HOSTS = ["10.0.0.0/8"]
+    connects = []
+
+    def no_network(family, sockaddr, timeout):
+        connects.append(sockaddr[0])
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(ssrf, "_connect", no_network)  # the policy let it through; nothing is really sent
+    response = admin_client.post(URL, _form(oidc_enabled="on", oidc_issuer="https://10.1.2.3/realms/acme",
+                                            oidc_client_id="chorus"), follow=True)
+
+    assert SsoSettings.load().oidc_issuer == "https://10.1.2.3/realms/acme"
+    assert connects == ["10.1.2.3"]
+    assert "Saved, but OpenID Connect is not working yet: Chorus could not reach" in response.content.decode()
