@@ -21,5 +21,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema", template_name="api/swagger_ui.html"),
          name="api_docs"),
     # Last: any other /api/ address is a 404 in the API's error shape, not an HTML page.
-    re_path(r"^(?P<unmatched>.*)$", api_not_found, name="api_not_found"),
+    # [\s\S], not ".": an address may hold a newline (%0A), which "." does not match.
+    re_path(r"^(?P<unmatched>[\s\S]*)$", api_not_found, name="api_not_found"),
 ]

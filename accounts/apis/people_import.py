@@ -45,10 +45,12 @@ class PeopleImportReportSerializer(serializers.Serializer):
 
 
 class PeopleImportErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="`invalid_csv`.")
+    code = serializers.CharField(help_text="`invalid_csv`: problems in the file, listed in `rows`; `invalid`: the "
+                                           "request itself (no file, a bad flag...), with no `rows`.")
     message = serializers.CharField()
     field = serializers.CharField(allow_null=True)
-    rows = PeopleImportRowErrorSerializer(many=True, help_text="Every problem, by line.")
+    rows = PeopleImportRowErrorSerializer(many=True, required=False,
+                                          help_text="Every problem in the file, by line (`invalid_csv` only).")
 
 
 class PeopleImportErrorSerializer(serializers.Serializer):

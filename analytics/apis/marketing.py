@@ -179,10 +179,14 @@ class CampaignsView(MarketingView):
                     "chosen), counted over each campaign's whole life, as on the page, in the admin and in the "
                     "digest. Periods and the other filters do not apply.",
         parameters=[CampaignQuerySerializer],
-        examples=[OpenApiExample("One campaign", response_only=True, value=[
-            {"id": 7, "name": "Spring launch", "slug": "spring-launch", "status": "active", "goal_shares": 200,
-             "goal_clicks": 2000, "shares": 120, "clicks": 900, "shares_percent": 60, "clicks_percent": 45},
-        ])],
+        # A plain array (no pages; MarketingView is not a list view): spelled out, or the
+        # schema would document one object.
+        responses={200: out.MarketingCampaignRowSerializer(many=True)},
+        # One row: the schema lists it (a one-row array).
+        examples=[OpenApiExample("One campaign", response_only=True, value={
+            "id": 7, "name": "Spring launch", "slug": "spring-launch", "status": "active", "goal_shares": 200,
+            "goal_clicks": 2000, "shares": 120, "clicks": 900, "shares_percent": 60, "clicks_percent": 45,
+        })],
     )
     def get(self, request: Request) -> Response:
         f = read_query(request, CampaignQuerySerializer)["filters"]

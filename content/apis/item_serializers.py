@@ -60,6 +60,12 @@ class ContentItemSerializer(serializers.ModelSerializer):
     target_languages = serializers.ListField(child=serializers.CharField(), source="target_language_list",
                                              read_only=True)
     image_url = serializers.SerializerMethodField()
+    # Plain strings, "" when there is none (as in the advocate's API): the model's URLField
+    # would document them as `format: uri`, which "" is not.
+    url = serializers.CharField(read_only=True, help_text="The article; empty for a text-only post.")
+    preview_image_url = serializers.CharField(read_only=True, help_text="The preview's image; empty if none.")
+    canonical_url = serializers.CharField(read_only=True,
+                                          help_text="The page's canonical address, once fetched; empty if none.")
     networks = serializers.ListField(child=serializers.CharField(), read_only=True,
                                      help_text="Where it may be shared: `linkedin`, `x`.")
     texts = ShareTextSerializer(source="share_texts", many=True, read_only=True)

@@ -48,6 +48,9 @@ def test_core_api_can_be_imported_before_anything_else_of_drf():
     "/api/v1/shares/not-a-number/",
     "/api/v1/shares/-3/retry/",
     "/api/v1/analytics/export/null,null.csv",
+    "/api/v1/analytics/export/a%0Ab.csv",  # a newline (the catch-all's "." would not match it)
+    "/api/v1/no-such%0D%0Aendpoint/",
+    "/api/v1/feed/%0A",
     "/api/v2/feed/",
     "/api/",
 ])

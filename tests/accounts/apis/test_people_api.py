@@ -18,6 +18,7 @@ from accounts.roles import ADMIN, ADVOCATE, APPROVER, CURATOR
 from accounts.services.api_tokens import api_token_create
 from accounts.services.invitations import invitation_user_from_token
 from advocacy.models import AccountStatus, Share, SocialAccount
+from tests.api_schema import assert_matches_schema
 from tests.factories import (
     SocialAccountFactory,
     TeamFactory,
@@ -270,6 +271,7 @@ def test_import_creates_everyone_and_invites_them(sales, django_capture_on_commi
     assert response.status_code == 201
     body = response.json()
     assert body["created"] == 2 and body["invited"] and not body["dry_run"]
+    assert_matches_schema(response, "POST", IMPORT)
     assert [(r["line"], r["email"], r["team"]) for r in body["rows"]] == [
         (2, "new.one@example.com", "Sales"), (3, "new.two@example.com", None)]
     assert sorted(m.to[0] for m in mail.outbox) == ["new.one@example.com", "new.two@example.com"]
@@ -300,6 +302,7 @@ def test_a_bad_row_imports_nothing_and_lists_every_problem(sales, dry_run, djang
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid_csv" and error["field"] == "file" and "nothing was imported" in error["message"]
+    assert_matches_schema(response, "POST", IMPORT)
     assert [row["line"] for row in error["rows"]] == [3, 4, 5]
     assert "not a valid email address" in error["rows"][0]["message"]
     assert "unknown team" in error["rows"][0]["message"]
@@ -319,6 +322,16 @@ def test_unreadable_uploads_are_a_400(data, field, words):
     error = response.json()["error"]
     assert error["field"] == field and words in error["message"]
     assert not User.objects.filter(email="a@example.com").exists()
+    # With `rows` for problems in the file, without them for a request with no file.
+    assert ("rows" in error) == (error["code"] == "invalid_csv")
+    assert_matches_schema(response, "POST", IMPORT)
+
+
+def test_a_nul_in_a_field_name_is_a_documented_400():
+    response = as_role("admin").post(IMPORT, {"fi\x00le": "x"})
+    assert response.status_code == 400
+    assert "rows" not in response.json()["error"]
+    assert_matches_schema(response, "POST", IMPORT)
 
 
 # --- deactivation ------------------------------------------------------------------------

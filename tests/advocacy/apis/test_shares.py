@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from advocacy.models import Share
+from tests.api_schema import assert_matches_schema
 from tests.factories import SocialAccountFactory, advocate, published_item
 
 pytestmark = pytest.mark.django_db
@@ -189,6 +190,8 @@ def test_cancel(client, me):
     again = client.post(f"{SHARES}{share.pk}/cancel/")
     assert again.status_code == 409 and again.json()["error"] == {
         "code": "not_cancellable", "message": "Too late to cancel: this share is already being posted.", "field": None}
+    for answer in (response, again):  # both documented (the 409 in the error shape)
+        assert_matches_schema(answer, "POST", SHARES + "{share_id}/cancel/")
 
 
 def test_too_late_to_cancel(client, me):
@@ -214,6 +217,7 @@ def test_only_a_failed_share_is_retried(client, me, status):
     share = _one(me, status)
     response = client.post(f"{SHARES}{share.pk}/retry/")
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_retryable"
+    assert_matches_schema(response, "POST", SHARES + "{share_id}/retry/")
     share.refresh_from_db()
     assert share.status == status
 
@@ -254,5 +258,6 @@ def test_confirm_only_an_unconfirmed_share(client, me):
     response = client.post(f"{SHARES}{share.pk}/confirm/", {"landed": False}, content_type="application/json")
     assert response.status_code == 409 and response.json()["error"] == {
         "code": "not_unconfirmed", "message": "This share no longer needs confirming.", "field": None}
+    assert_matches_schema(response, "POST", SHARES + "{share_id}/confirm/")
     share.refresh_from_db()
     assert share.status == "posted"

@@ -22,6 +22,7 @@ from analytics.selectors import dashboard as board
 from analytics.selectors.dashboard import Filters, default_period
 from analytics.views.exports import TABLES
 from tests.analytics.views.test_dashboard import activity
+from tests.api_schema import assert_matches_schema
 from tests.factories import CampaignFactory, TeamFactory, UserFactory, advocate, approver, curator
 
 pytestmark = pytest.mark.django_db
@@ -198,6 +199,20 @@ def test_teams_content_advocates_campaigns_funnel_connections_are_the_pages(staf
     expected = board.connection_health()
     assert health["counts"] == expected.counts and health["attention_total"] == expected.attention_total
     assert [a["user"] for a in health["attention"]] == [a.user_id for a in expected.attention]
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.endswith("/")])
+def test_every_answer_is_as_the_schema_documents_it(staff, no_redis, scene, endpoint):
+    response = staff.get(API + endpoint)
+    assert response.status_code == 200
+    assert_matches_schema(response, "GET", f"{API}{endpoint}")
+
+
+def test_campaign_progress_is_a_list_even_for_one_campaign(staff, no_redis, scene):
+    _, (campaign, _) = scene
+    response = staff.get(API + "campaigns/", {"campaign": campaign.pk})
+    assert [row["id"] for row in response.json()] == [campaign.pk]
+    assert_matches_schema(response, "GET", f"{API}campaigns/")
 
 
 # --- the page's period rules -------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from content.models import ComplianceSettings, ContentChange, ContentItem, ShareText
+from tests.api_schema import assert_matches_schema
 from tests.content.apis.conftest import API, as_user, with_token
 from tests.content.test_revisions import posted_share
 from tests.factories import CampaignFactory, ContentItemFactory, TeamFactory, TopicFactory, published_item
@@ -231,6 +232,24 @@ def test_filters_and_ordering(people):
     assert ids(search="cloud") == [b.pk, a.pk]  # the title, or a suggested text
     response = call.get(ITEMS, {"status": "nonsense"})
     assert response.status_code == 400 and response.json()["error"]["field"] == "status"
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"url": "", "preview_image_url": "", "canonical_url": ""}, ("", "", "")),
+    ({"url": "https://news.example.com/a", "preview_image_url": "https://cdn.example.com/a.png",
+      "canonical_url": "https://news.example.com/a"},
+     ("https://news.example.com/a", "https://cdn.example.com/a.png", "https://news.example.com/a")),
+], ids=["a text post", "a link with its preview"])
+def test_links_are_strings_empty_when_none_as_documented(people, fields, expected):
+    """As in the advocate's API: "" when there is none, so the schema says a plain string
+    (not `format: uri`, which "" is not)."""
+    item = ContentItemFactory(**fields)
+    call = as_user(people["curator"])
+    response = call.get(f"{ITEMS}{item.pk}/")
+    body = response.json()
+    assert (body["url"], body["preview_image_url"], body["canonical_url"]) == expected
+    assert_matches_schema(response, "GET", "/api/v1/content/items/{id}/")
+    assert_matches_schema(call.get(ITEMS), "GET", "/api/v1/content/items/")
 
 
 def test_scheduled_items_show_when(people):
