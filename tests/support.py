@@ -1,8 +1,14 @@
-"""A tiny loopback web server for tests: serve canned responses, count hits."""
+"""Test helpers: a tiny loopback web server (canned responses, hit counts) and a recorder
+of what signals announce."""
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from django.dispatch import Signal
 
 
 class PageServer:
@@ -64,3 +70,22 @@ def connect_account(user, network: str, sandbox, *, name: str | None = None):
     params = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
     client.get(reverse("connect_callback", args=[network]), params)
     return SocialAccount.objects.get(user=user, network=network)
+
+
+@contextmanager
+def signals_heard(**signals: Signal) -> Iterator[list[tuple[str, dict]]]:
+    """What the given signals announce while the block runs, as ``(name, kwargs)`` in order:
+    ``with signals_heard(deactivated=user_deactivated) as events: ...``."""
+    events: list[tuple[str, dict]] = []
+    receivers = []  # Signal holds weak references: keep the receivers alive here
+    for name, signal in signals.items():
+        def receiver(sender: Any, _name: str = name, **kwargs: Any) -> None:
+            events.append((_name, kwargs))
+
+        receivers.append(receiver)
+        signal.connect(receiver, dispatch_uid=f"tests.signals_heard.{name}")
+    try:
+        yield events
+    finally:
+        for name, signal in signals.items():
+            signal.disconnect(dispatch_uid=f"tests.signals_heard.{name}")

@@ -21,25 +21,15 @@ from tests.identity.scim_support import (
     assert_error,
     user_body,
 )
+from tests.support import signals_heard
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def heard():
-    events: list[tuple[str, dict]] = []
-
-    def joined(sender, **kwargs):
-        events.append(("joined", kwargs))
-
-    def deactivated(sender, **kwargs):
-        events.append(("deactivated", kwargs))
-
-    person_joined.connect(joined, dispatch_uid="test.scim.joined")
-    user_deactivated.connect(deactivated, dispatch_uid="test.scim.deactivated")
-    yield events
-    person_joined.disconnect(dispatch_uid="test.scim.joined")
-    user_deactivated.disconnect(dispatch_uid="test.scim.deactivated")
+    with signals_heard(joined=person_joined, deactivated=user_deactivated) as events:
+        yield events
 
 
 def _state() -> list:

@@ -27,7 +27,7 @@ from notifications.services.digests import digest_chunk
 from notifications.services.schedule import due_user_ids
 from notifications.targeting import fanout_recipient_ids
 from tests.factories import SocialAccountFactory, UserFactory, advocate, published_item
-from tests.support import connect_account
+from tests.support import connect_account, signals_heard
 
 pytestmark = pytest.mark.django_db
 
@@ -35,19 +35,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def heard():
     """What user_deactivated / user_reactivated announced."""
-    events: list[tuple[str, dict]] = []
-
-    def on_deactivated(sender, **kwargs):
-        events.append(("deactivated", kwargs))
-
-    def on_reactivated(sender, **kwargs):
-        events.append(("reactivated", kwargs))
-
-    user_deactivated.connect(on_deactivated, dispatch_uid="test.deactivated")
-    user_reactivated.connect(on_reactivated, dispatch_uid="test.reactivated")
-    yield events
-    user_deactivated.disconnect(dispatch_uid="test.deactivated")
-    user_reactivated.disconnect(dispatch_uid="test.reactivated")
+    with signals_heard(deactivated=user_deactivated, reactivated=user_reactivated) as events:
+        yield events
 
 
 def _share(user, status: str, account=None, **extra) -> Share:
