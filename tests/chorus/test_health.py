@@ -63,3 +63,41 @@ def test_publishing_the_heartbeat_task_stamps_beat():
     before_task_publish.send(sender=HEARTBEAT_TASK, body={}, exchange="", routing_key="", headers={})
     before_task_publish.send(sender="something.else", body={}, exchange="", routing_key="", headers={})
     assert list(Heartbeat.objects.values_list("name", flat=True)) == ["beat"]
+
+
+class _BeatService:
+    """What Celery's beat passes with beat_init: its service, whose app sends tasks."""
+
+    def __init__(self, broker_up: bool) -> None:
+        self.sent: list[tuple[str, dict]] = []
+        self.app = self
+        self.broker_up = broker_up
+
+    def send_task(self, name, **options):
+        if not self.broker_up:
+            raise ConnectionRefusedError("broker still starting")
+        self.sent.append((name, options))
+
+
+def test_healthz_is_healthy_as_soon_as_worker_and_beat_are_up(client, redis_url):
+    """No 30-second wait for the first scheduled heartbeat: beat stamps itself and sends the
+    heartbeat task when it starts, a worker stamps itself when it is ready."""
+    from celery.signals import beat_init, worker_ready
+
+    assert client.get("/healthz").status_code == 503  # nothing has started yet
+    service = _BeatService(broker_up=True)
+    beat_init.send(sender=service)
+    assert service.sent == [("advocacy.heartbeat", {"queue": "default", "expires": 60})]
+    worker_ready.send(sender=object())
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.json()
+
+
+def test_beat_starting_before_the_broker_still_stamps_itself(caplog):
+    from celery.signals import beat_init
+
+    from advocacy.models import Heartbeat
+
+    beat_init.send(sender=_BeatService(broker_up=False))
+    assert list(Heartbeat.objects.values_list("name", flat=True)) == ["beat"]
+    assert "first heartbeat not sent" in caplog.text
