@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-browser migration-check lint venv deps deps-dev migrate seed clean processes schema api-check
+.PHONY: run test test-browser migration-check lint venv deps deps-dev migrate seed clean processes schema api-check bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,16 @@ schema: deps-dev
 # error, every response as the schema says (.ci/api-check).
 api-check: deps-dev
 	$(BIN)/python .ci/api-check
+
+# The benchmark harness (issue 18, bench/): its own PostgreSQL 15, Redis, sandbox, gunicorn
+# (2 sync workers, DEBUG=0) and Celery (2 processes) under var/bench/; B1-B7 against limits
+# measured in the same run. BENCH_SCALE=small (default, under 5 minutes) or full (seeded
+# once, then reused). Needs Debian's wrk and postgresql-15 (.ci/run installs them).
+# Results: bench/results/latest.json and a printed table.
+BENCH_SCALE ?= small
+bench: deps
+	@command -v wrk >/dev/null 2>&1 || { echo "wrk is missing: apt-get install -y wrk (.ci/run does)" >&2; exit 1; }
+	$(BIN)/python -m bench.run --scale $(BENCH_SCALE)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/sandbox-state.json* var/redis var/mail var/celerybeat-schedule* .pytest_cache .ruff_cache
