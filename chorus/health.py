@@ -1,4 +1,6 @@
-"""/healthz: database, broker and worker/beat heartbeats, as JSON."""
+"""/healthz: database, broker and worker/beat heartbeats, as JSON; and each network's
+circuit breaker, as information: an open breaker means LinkedIn or X is failing and shares
+wait for it, not that Chorus is down, so it never makes the answer a 503."""
 
 import redis
 from django.conf import settings
@@ -7,6 +9,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from advocacy.heartbeat import heartbeat_ages
+from advocacy.services.breaker import breaker_state
+from networks.registry import NETWORKS
 
 
 def _check_database() -> dict:
@@ -29,6 +33,20 @@ def _check_broker() -> dict:
         return {"ok": False, "error": type(exc).__name__}
 
 
+def _breakers(broker_ok: bool) -> dict[str, dict]:
+    """Each network's breaker (``closed``, ``open``, ``half_open``). Read only when Redis has
+    just answered the broker check (1 s timeouts), so a hung Redis costs that check alone."""
+    if not broker_ok:
+        return {network: {"state": "unknown"} for network in NETWORKS}
+    result = {}
+    for network in NETWORKS:
+        state = breaker_state(network)
+        result[network] = {"state": state["state"], "waiting": state["waiting"]}
+        if "failures" in state:
+            result[network]["failures"] = int(state["failures"])
+    return result
+
+
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     checks: dict[str, dict] = {"database": _check_database(), "broker": _check_broker()}
@@ -40,5 +58,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     else:
         checks["worker"] = checks["beat"] = {"ok": False, "error": "database unavailable"}
     down = [name for name, check in checks.items() if not check["ok"]]
-    body = {"status": "ok" if not down else "down", "down": down, "checks": checks}
+    body = {"status": "ok" if not down else "down", "down": down, "checks": checks,
+            "breakers": _breakers(checks["broker"]["ok"])}
     return JsonResponse(body, status=200 if not down else 503)

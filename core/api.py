@@ -38,7 +38,7 @@ from rest_framework.throttling import BaseThrottle
 
 from core.client import client_ip
 from core.ratelimit import sliding_window_take
-from core.redis import get_redis
+from core.redis import RedisSkipped, web_redis
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +228,9 @@ class ClientThrottle(BaseThrottle):
     """A sliding window per personal token, else per person, else per client address.
 
     Shared by every web process through Redis; if Redis cannot be reached the limit fails
-    open (logged): an outage of the limiter must not take the API down.
+    open (logged): an outage of the limiter must not take the API down, nor slow it —
+    Redis is asked with the web's short timeout, and skipped for a while after it failed
+    (``core.redis.web_redis``).
     """
 
     scope = "client"
@@ -250,10 +252,13 @@ class ClientThrottle(BaseThrottle):
             return True
         limit, window = _rate(rate)
         try:
-            self._wait = sliding_window_take(
-                get_redis(), [(f"throttle:api:{self.identity(request)}", limit)],
-                window_seconds=window, member=uuid.uuid4().hex, now=time.time(),
-            )
+            with web_redis() as client:
+                self._wait = sliding_window_take(
+                    client, [(f"throttle:api:{self.identity(request)}", limit)],
+                    window_seconds=window, member=uuid.uuid4().hex, now=time.time(),
+                )
+        except RedisSkipped:  # failed a moment ago (logged then): not one log line per request
+            return True
         except redis.RedisError as exc:
             logger.error("API throttle skipped (Redis unavailable): %s", type(exc).__name__)
             return True

@@ -40,10 +40,12 @@ def send(name: str, *args: Any, countdown: float | None = None, **kwargs: Any) -
     task_named(name).apply_async(args=args, kwargs=kwargs, countdown=countdown)
 
 
-def enqueue(name: str, *args: Any, countdown: float | None = None, **kwargs: Any) -> None:
+def enqueue(name: str, *args: Any, countdown: float | None = None, task_id: str | None = None,
+            **kwargs: Any) -> None:
     """Send the task called ``name`` once the current transaction commits (``countdown``
-    seconds later, if given); a broker that is down is logged, and the beat sweep of that
-    work dispatches it later."""
+    seconds later, if given; as Celery task ``task_id``, if given: a caller that records it
+    can later look for its message in the broker); a broker that is down is logged, and the
+    beat sweep of that work dispatches it later."""
     task = task_named(name)
 
     def _send() -> None:
@@ -52,7 +54,7 @@ def enqueue(name: str, *args: Any, countdown: float | None = None, **kwargs: Any
             logger.info("broker down: %s not enqueued now; a sweep will dispatch it", name)
             return
         try:
-            task.apply_async(args=args, kwargs=kwargs, countdown=countdown or None)
+            task.apply_async(args=args, kwargs=kwargs, countdown=countdown or None, task_id=task_id)
         except (kombu.exceptions.OperationalError, redis.RedisError, OSError) as exc:
             # The broker is down or hung: stop trying for a while; the sweep dispatches it.
             _broker_down_until = time.monotonic() + settings.BROKER_BACKOFF_SECONDS

@@ -16,6 +16,8 @@ from typing import Any
 
 import requests
 
+from core.observability.counters import counts_provider_errors
+
 from .errors import AuthError, ConfigError, NetworkError, RejectedError, TransientError
 from .linkedin_text import MAX_COMMENTARY
 from .wire import parse_error_body, retry_after_header, seconds_until_midnight_utc
@@ -30,6 +32,7 @@ _AUTH_MESSAGES = {
 _AUTH_CODES = {"EXPIRED_ACCESS_TOKEN": 65602, "REVOKED_ACCESS_TOKEN": 65601, "INVALID_ACCESS_TOKEN": 65600}
 
 
+@counts_provider_errors  # for /metrics (chorus_provider_errors_total)
 def linkedin_error(response: requests.Response, secrets: Iterable[str | None], *, version: str = "") -> NetworkError:
     """Map a failed LinkedIn REST/userinfo response to one of our errors."""
     body = parse_error_body(response, secrets)

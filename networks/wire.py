@@ -22,6 +22,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from core.http import outbound_session
+from core.observability.counters import counts_provider_errors
 
 from .errors import AmbiguousPostError, ConfigError, NetworkError, TransientError
 from .types import NetworkConfig, RateLimit, is_loopback_http
@@ -138,6 +139,7 @@ def possibly_sent(exc: requests.RequestException) -> bool:
     return True
 
 
+@counts_provider_errors  # for /metrics (chorus_provider_errors_total)
 def transport_error(
     exc: requests.RequestException, *, config: NetworkConfig, ambiguous: bool, sent_at: datetime
 ) -> NetworkError:

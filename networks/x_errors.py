@@ -13,6 +13,8 @@ from typing import Any
 
 import requests
 
+from core.observability.counters import counts_provider_errors
+
 from .errors import AuthError, ConfigError, NetworkError, RejectedError, TransientError
 from .wire import parse_error_body, parse_rate_limits, retry_after_header, utcnow
 
@@ -37,6 +39,7 @@ def retry_after_from_limits(response: requests.Response) -> float | None:
     return retry_after_header(response)
 
 
+@counts_provider_errors  # for /metrics (chorus_provider_errors_total)
 def x_error(response: requests.Response, secrets: Iterable[str | None], *, app_auth: bool = False) -> NetworkError:
     """Map a failed X API response (problem object, legacy ``errors``, or not JSON)."""
     body = parse_error_body(response, secrets)

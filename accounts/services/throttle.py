@@ -9,7 +9,8 @@ refusal must not tell anyone whether the address has an account.
 Both counts are one ``core.ratelimit`` sliding hour (checked and recorded together, so
 concurrent workers cannot both take the last slot). Addresses are stored
 as keyed hashes, never in clear. If Redis cannot be reached the limit fails open (logged):
-a Redis outage must not stop people from resetting their password.
+a Redis outage must not stop people from resetting their password, nor make the page wait
+(the web's short timeout and backoff, ``core.redis.web_redis``).
 Times are ``time.time()`` seconds, so tests move them with a fake clock.
 """
 
@@ -22,7 +23,7 @@ from django.conf import settings
 from django.utils.crypto import salted_hmac
 
 from core.ratelimit import sliding_window_take
-from core.redis import get_redis
+from core.redis import RedisSkipped, web_redis
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +39,15 @@ def password_reset_allow(*, email: str, client: str, now: float | None = None) -
     """May a reset email go to ``email`` for a request from ``client`` (an IP address)?"""
     now = time.time() if now is None else now
     try:
-        wait = sliding_window_take(
-            get_redis(),
-            [(_address_key(email), settings.PASSWORD_RESET_PER_ADDRESS),
-             (f"throttle:reset:client:{client}", settings.PASSWORD_RESET_PER_CLIENT)],
-            window_seconds=WINDOW_SECONDS, member=uuid.uuid4().hex, now=now,
-        )
+        with web_redis() as redis_client:
+            wait = sliding_window_take(
+                redis_client,
+                [(_address_key(email), settings.PASSWORD_RESET_PER_ADDRESS),
+                 (f"throttle:reset:client:{client}", settings.PASSWORD_RESET_PER_CLIENT)],
+                window_seconds=WINDOW_SECONDS, member=uuid.uuid4().hex, now=now,
+            )
+    except RedisSkipped:  # failed a moment ago (logged then)
+        return True
     except redis.RedisError as exc:
         logger.error("password reset limit skipped (Redis unavailable): %s", type(exc).__name__)
         return True

@@ -52,6 +52,9 @@ class Share(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task id of the share's last dispatch by a sweep (or a reconciliation): the
+    # stale sweep looks for that message in the broker before sending another.
+    dispatch_id = models.CharField(max_length=64, blank=True, default="")
     posting_started_at = models.DateTimeField(null=True, blank=True)
     # When the first request to publish this share was about to be sent; never reset (not
     # even by Retry). A text-only share may only adopt a post created after it.

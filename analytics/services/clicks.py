@@ -6,7 +6,9 @@ The redirect builds a small record (no IP, no user agent: see ``visitors``) and 
   tenth of a millisecond; beat drains the list in bulk every minute (``clicks_flush``).
   If Redis cannot be reached the click is inserted directly instead, and the process
   leaves Redis alone for ``ANALYTICS_REDIS_BACKOFF`` seconds so a dead Redis costs one
-  timeout, not one per click; or
+  timeout, not one per click. The web's shared circuit (``core.redis.web_redis``) is
+  consulted and told too: a Redis that just timed out for a throttle is not asked for a
+  click, and the other way round; or
 - inserts it directly (``direct``): one INSERT per click.
 
 BENCHMARKS.md has the measurements behind the default. Either way the redirect never
@@ -35,7 +37,7 @@ from analytics.services.visitors import (
     visitor_key,
 )
 from core.client import client_ip
-from core.redis import get_redis
+from core.redis import get_redis, web_redis_down, web_redis_failed
 
 logger = logging.getLogger(__name__)
 
@@ -118,13 +120,15 @@ def _fast_client(url: str, timeout: float) -> redis.Redis:
 
 def _buffer_push(record: ClickRecord) -> bool:
     global _redis_down_until
-    if time.monotonic() < _redis_down_until:
+    if time.monotonic() < _redis_down_until or web_redis_down():
         return False
     try:
         _fast_client(settings.REDIS_URL, settings.ANALYTICS_REDIS_TIMEOUT).rpush(BUFFER_KEY, record.to_json())
         return True
     except redis.RedisError as exc:
         _redis_down_until = time.monotonic() + settings.ANALYTICS_REDIS_BACKOFF
+        if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+            web_redis_failed(exc)
         logger.warning("click buffer unavailable (%s): inserting directly for %.0fs",
                        type(exc).__name__, settings.ANALYTICS_REDIS_BACKOFF)
         return False
@@ -194,7 +198,7 @@ def _count(records: list[ClickRecord], counts: dict[int, dict[str, int]], times:
 def clicks_buffered() -> int | None:
     """Records waiting in the buffer (None if Redis cannot be reached). Asked with the
     redirect's short timeout: a page must not wait on a dead Redis for this."""
-    if time.monotonic() < _redis_down_until:
+    if time.monotonic() < _redis_down_until or web_redis_down():
         return None
     try:
         return int(_fast_client(settings.REDIS_URL, settings.ANALYTICS_REDIS_TIMEOUT).llen(BUFFER_KEY))

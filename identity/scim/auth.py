@@ -5,7 +5,7 @@ ignored, as is a personal API token).
 login against the client (``accounts.lockout``), so guessing tokens locks the client out like
 guessing passwords does; a missing header is a 401 that counts nothing. Each token may make
 ``SCIM_THROTTLE_PER_MINUTE`` requests a minute (a Redis sliding window shared by every
-process; if Redis is down the limit fails open, logged, like the API's).
+process; if Redis is down or slow the limit fails open, logged, like the API's).
 """
 
 import contextlib
@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from accounts.lockout import LOCKED_OUT_MESSAGE, login_allowed, login_failed
 from core.client import client_ip
 from core.ratelimit import sliding_window_take
-from core.redis import get_redis
+from core.redis import RedisSkipped, web_redis
 from identity.models import ScimToken
 from identity.scim.tokens import scim_token_authenticate
 
@@ -68,10 +68,13 @@ def _throttle(token: ScimToken) -> None:
     if limit <= 0:
         return
     try:
-        wait = sliding_window_take(
-            get_redis(), [(f"throttle:scim:{token.pk}", limit)],
-            window_seconds=60, member=uuid.uuid4().hex, now=time.time(),
-        )
+        with web_redis() as client:
+            wait = sliding_window_take(
+                client, [(f"throttle:scim:{token.pk}", limit)],
+                window_seconds=60, member=uuid.uuid4().hex, now=time.time(),
+            )
+    except RedisSkipped:  # failed a moment ago (logged then)
+        return
     except redis.RedisError as exc:
         logger.error("SCIM throttle skipped (Redis unavailable): %s", type(exc).__name__)
         return
