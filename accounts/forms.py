@@ -97,7 +97,8 @@ class RoleSafeUserChangeForm(UserChangeForm):
 class EmployeeImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8 CSV with a header row: email, name, team, location, title.",
+        help_text="UTF-8 CSV with a header row: email, name, team, location, title, timezone (an IANA "
+        "name such as Europe/Berlin; empty: the company default in programme settings).",
     )
     send_invitations = forms.BooleanField(
         required=False, initial=True, label="Email an invitation to every imported employee"
@@ -131,6 +132,8 @@ class PreferencesForm(forms.ModelForm):
             "digest_hour": forms.NumberInput(attrs={"min": 0, "max": 23}),
             "timezone": forms.Select(choices=timezone_choices),
             "language": forms.Select(choices=settings.LANGUAGES),
+            # Radio buttons, not a select: the choices are sentences, cut off in a select on a phone.
+            "notification_preference": forms.RadioSelect,
         }
         help_texts = {
             "notification_preference": "Instant emails and the daily digest come with the weekly digest "

@@ -171,6 +171,28 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_superuser or bool(self.role_names.intersection(roles))
 
 
+class CompanyDefaults(models.Model):
+    """Company-wide defaults for new accounts (one row). Edited in the admin's programme
+    settings; kept here because the accounts layer (the CSV import) reads it."""
+
+    default_timezone = models.CharField(
+        "default time zone", max_length=64, default="UTC", validators=[validate_timezone],
+        help_text="New employees get this time zone unless their import row names one; "
+        "digests arrive at their local hour.",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "company defaults"
+
+    def __str__(self) -> str:
+        return "Company defaults"
+
+    @classmethod
+    def load(cls) -> "CompanyDefaults":
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+
 class ApiTokenScope(models.TextChoices):
     READ = "read", "Read only"
     READ_WRITE = "read_write", "Read and write"

@@ -46,7 +46,8 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         user = invitation_accept(user=user, password=form.cleaned_data["new_password1"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome to Chorus! You're now an advocate.")
-        return redirect("home")
+        # The welcome steps (policy, topics, connections, a first post: advocacy's "onboarding").
+        return redirect("onboarding")
     return render(request, "accounts/accept_invitation.html", {"form": form, "invitee": user})
 
 

@@ -271,14 +271,28 @@ def check_share_text(
         raise ValidationError(errors)
 
 
+# "name:" that is a scheme ("mailto:", "javascript:"), not a host and its port ("example.com:8080").
+_HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?![0-9])")
+
+
+def link_with_scheme(url: str) -> str:
+    """``url`` stripped, with ``https://`` in front if it was typed without a scheme
+    ("example.com/post", "//example.com/post"); anything else is left for validation."""
+    url = (url or "").strip()
+    if not url or _HAS_SCHEME.match(url):
+        return url
+    return f"https:{url}" if url.startswith("//") else f"https://{url}"
+
+
 def validate_http_url(url: str, *, max_length: int = 2000) -> str:
-    """Return ``url`` stripped if it is an absolute http(s) link we are willing to store.
+    """Return ``url`` stripped if it is an absolute http(s) link we are willing to store
+    (typed without a scheme, it gets ``https://``: :func:`link_with_scheme`).
 
     No user-info (``https://bank.example@evil.example/`` phishing), no whitespace or control
     characters, a host is required. This checks shape only: fetching a user-supplied URL
     must still go through the SSRF-safe fetcher.
     """
-    url = (url or "").strip()
+    url = link_with_scheme(url)
     if not url:
         raise ValidationError("Enter a link.")
     if len(url) > max_length:

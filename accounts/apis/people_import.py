@@ -16,7 +16,8 @@ from accounts.services.imports import ImportReport, employees_import, employees_
 class PeopleImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text="UTF-8 CSV with a header row: `email` and `name` required; `team` (name or slug of an "
-                  "existing team), `location` and `title` optional.",
+                  "existing team), `location`, `title` and `timezone` (an IANA name such as `Europe/Berlin`; "
+                  "empty: the company default time zone) optional.",
     )
     invite = Flag(default=True, help_text="Email an invitation to every imported employee (default true).")
     dry_run = Flag(default=False, help_text="Only check the file: import nothing (the admin's preview).")
@@ -29,6 +30,7 @@ class PeopleImportRowSerializer(serializers.Serializer):
     team = serializers.CharField(source="team.name", allow_null=True, default=None)
     location = serializers.CharField()
     title = serializers.CharField()
+    timezone = serializers.CharField(help_text="The row's time zone, or the company default if it had none.")
 
 
 class PeopleImportRowErrorSerializer(serializers.Serializer):
@@ -58,7 +60,7 @@ class PeopleImportErrorSerializer(serializers.Serializer):
 
 
 ROW = {"line": 2, "email": "ann.lee@example.com", "name": "Ann Lee", "team": "Sales", "location": "London",
-       "title": "Account executive"}
+       "title": "Account executive", "timezone": "Europe/London"}
 
 
 class PeopleImportView(GenericAPIView):

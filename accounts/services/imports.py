@@ -1,11 +1,15 @@
 """Employee CSV import: validate every row first, then import all rows or none.
 
 Columns (header row, any order, case-insensitive): ``email`` and ``name`` are
-required; ``team``, ``location`` and ``title`` are optional. Teams must exist.
+required; ``team``, ``location``, ``title`` and ``timezone`` are optional. Teams must
+exist; a time zone is an IANA name ("Europe/Berlin"), and a row without one gets the
+company default (``CompanyDefaults.default_timezone``, set in the admin's programme
+settings), so digests arrive at the employee's local hour.
 """
 
 import csv
 import io
+import zoneinfo
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -16,14 +20,15 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from accounts.models import Team, User
+from accounts.models import CompanyDefaults, Team, User
 from accounts.roles import ADVOCATE
 from accounts.services.invitations import invitations_mark_pending
 from core import audit
 
 REQUIRED_COLUMNS = ("email", "name")
-OPTIONAL_COLUMNS = ("team", "location", "title")
-_ALIASES = {"full_name": "name", "job_title": "title", "e-mail": "email"}
+OPTIONAL_COLUMNS = ("team", "location", "title", "timezone")
+_ALIASES = {"full_name": "name", "job_title": "title", "e-mail": "email", "time_zone": "timezone",
+            "time zone": "timezone", "tz": "timezone"}
 
 
 @dataclass
@@ -41,6 +46,7 @@ class EmployeeRow:
     team: Team | None
     location: str
     title: str
+    timezone: str
 
 
 @dataclass
@@ -85,7 +91,7 @@ def employees_parse_csv(data: bytes) -> ImportReport:
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         report.errors.append(
-            RowError(1, f"Missing column(s): {', '.join(missing)}. Expected: email, name, team, location, title.")
+            RowError(1, f"Missing column(s): {', '.join(missing)}. Expected: email, name, team, location, title, timezone.")
         )
         return report
 
@@ -94,6 +100,7 @@ def employees_parse_csv(data: bytes) -> ImportReport:
     existing = set(
         User.objects.annotate(e=Lower("email")).values_list("e", flat=True)
     )
+    default_tz = CompanyDefaults.load().default_timezone
     seen: dict[str, int] = {}
     max_rows = settings.EMPLOYEE_IMPORT_MAX_ROWS
     try:
@@ -108,7 +115,7 @@ def employees_parse_csv(data: bytes) -> ImportReport:
                 report.errors.append(RowError(line, "This row has more values than the header has columns."))
                 continue
             record = dict(zip(columns, (v.strip() for v in values), strict=False))
-            _check_row(line, record, teams, existing, seen, report)
+            _check_row(line, record, teams, existing, seen, report, default_tz=default_tz)
     except csv.Error as exc:
         report.errors.append(RowError(reader.line_num, f"The CSV cannot be read here: {exc}"))
     if not report.rows and not report.errors:
@@ -123,6 +130,8 @@ def _check_row(
     existing: set[str],
     seen: dict[str, int],
     report: ImportReport,
+    *,
+    default_tz: str = "UTC",
 ) -> None:
     email = record.get("email", "").lower()
     name = record.get("name", "")
@@ -152,6 +161,9 @@ def _check_row(
     for col, limit in (("location", 120), ("title", 200)):
         if len(record.get(col, "")) > limit:
             problems.append(f"{col} is longer than {limit} characters")
+    tz = _timezone(record.get("timezone", ""))
+    if tz is None:
+        problems.append(f"unknown time zone '{record['timezone']}' (use a name like Europe/Berlin)")
     if email and email not in seen:
         seen[email] = line
     if problems:
@@ -159,8 +171,20 @@ def _check_row(
         report.errors.append(RowError(line, text[0].upper() + text[1:] + ".", email))
         return
     report.rows.append(
-        EmployeeRow(line, email, name, team, record.get("location", ""), record.get("title", ""))
+        EmployeeRow(line, email, name, team, record.get("location", ""), record.get("title", ""), tz or default_tz)
     )
+
+
+_ZONES = {z.lower(): z for z in zoneinfo.available_timezones()}
+
+
+def _timezone(value: str) -> str | None:
+    """The IANA name for ``value`` ("" when empty: the default applies), None if unknown.
+    Case does not matter ("europe/berlin"); spaces may stand for underscores ("America/New York")."""
+    value = value.strip().replace(" ", "_")
+    if not value:
+        return ""
+    return _ZONES.get(value.lower())
 
 
 def employees_import(*, data: bytes, invite: bool = True) -> ImportReport:
@@ -177,6 +201,7 @@ def employees_import(*, data: bytes, invite: bool = True) -> ImportReport:
                     team=row.team,
                     location=row.location,
                     job_title=row.title,
+                    timezone=row.timezone,
                     password=make_password(None),  # unusable until accepted
                 )
                 for row in report.rows
@@ -192,7 +217,8 @@ def employees_import(*, data: bytes, invite: bool = True) -> ImportReport:
             audit.entry(
                 u, event="import", action=audit.CREATE,
                 changes={"email": ["", u.email], "full_name": ["", u.full_name], "team": ["", u.team],
-                         "location": ["", u.location], "job_title": ["", u.job_title], "roles": ["", ADVOCATE]},
+                         "location": ["", u.location], "job_title": ["", u.job_title], "timezone": ["", u.timezone],
+                         "roles": ["", ADVOCATE]},
                 extra={"invited": invite, "rows": len(created)},
             )
             for u in created

@@ -1,7 +1,8 @@
 """The feed and one item, as the portal shows them to the person asking.
 
 ``GET /feed/``: the portal's feed (``content_visible_to``: published, unexpired, targeted to
-this person), with its filters and its order — pinned, then priority, then newest — in
+this person), with its filters and its order — pinned, then the topics this person follows, then priority,
+then newest — in
 cursor pages. The answer carries an ``ETag``; ``If-None-Match`` with it answers ``304``
 while nothing on the page changed for this person.
 
@@ -22,7 +23,12 @@ from rest_framework.response import Response
 from accounts.models import User
 from advocacy.apis.pagination import KeysetCursorPage
 from advocacy.apis.serializers import ID_RANGE, FeedItemSerializer, ItemDetailSerializer
-from advocacy.selectors import accounts_for_user, recent_shares_by_network, shared_networks_by_item
+from advocacy.selectors import (
+    accounts_for_user,
+    feed_for_user,
+    recent_shares_by_network,
+    shared_networks_by_item,
+)
 from content.models import ComplianceSettings, ContentItem, ContentType, Network
 from content.selectors import content_visible_to
 from core.api import ApiError, etag_response
@@ -45,7 +51,7 @@ class FeedQuerySerializer(serializers.Serializer):
 
 def feed_items(user: User, *, q: str = "", campaign: int | None = None, topic: int | None = None,
                type: str | None = None, network: str | None = None) -> QuerySet[ContentItem]:  # noqa: A002
-    items = content_visible_to(user, topic=topic, campaign=campaign, content_type=type or None, search=q or None)
+    items = feed_for_user(user, topic=topic, campaign=campaign, content_type=type or None, search=q or None)
     if network:
         items = items.filter(**{_ALLOWED_ON[network]: True})
     # The cursor needs a non-null date; published items always have one.
@@ -53,7 +59,7 @@ def feed_items(user: User, *, q: str = "", campaign: int | None = None, topic: i
 
 
 class FeedPage(KeysetCursorPage):
-    ordering = ("-pinned", "-priority", "-feed_published_at", "-pk")
+    ordering = ("-pinned", "-followed", "-priority", "-feed_published_at", "-pk")
     page_size = 20
 
 
@@ -80,7 +86,7 @@ _ITEM = {
     summary="My feed",
     description=(
         "The content marketing asks you to share, as your portal feed shows it: published, "
-        "unexpired and targeted to you; pinned first, then by priority, newest first. "
+        "unexpired and targeted to you; pinned first, then items of the topics you follow, then by priority, newest first. "
         "`suggested_text` is the text you are offered per network; `shared_on` the networks you "
         "shared each item to (or are sharing it to). Cursor pages (`next`/`previous`). The answer "
         "has an `ETag`: send it back in `If-None-Match` to get `304` while nothing on the page "

@@ -23,6 +23,12 @@ class ProgrammeSettings(models.Model):
         default=Decimal("100.00"),
         help_text="Beyond this estimated spend per calendar month, X shares are refused. LinkedIn is unaffected.",
     )
+    social_media_policy = models.TextField(
+        blank=True,
+        help_text="What employees accept before they share (plain text; blank lines separate paragraphs). "
+        "Saving a changed text makes a new version, which everyone accepts again at their next visit. "
+        "Empty: no policy step.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -31,6 +31,7 @@ from content.models import ComplianceSettings, ContentItem
 from content.selectors import content_visible_to, share_text_offered, share_text_variant
 from content.text_rules import compose_share_text, validate_share_text
 from core.queueing import enqueue
+from core.scheduling import too_far_ahead, when_text
 from networks import PostRequest, display_name, get_adapter
 
 
@@ -99,8 +100,7 @@ def recent_share_phrase(share: Share, *, now: datetime | None = None) -> str:
     "You shared this on LinkedIn 2 hours ago" or "You scheduled this for X on Tue 3 Mar, 09:30"."""
     name = display_name(share.network)
     if share.status == ShareStatus.SCHEDULED and share.scheduled_for:
-        local = timezone.localtime(share.scheduled_for)
-        return f"You scheduled this for {name} on {local:%a} {local.day} {local:%b, %H:%M}"
+        return f"You scheduled this for {name} on {when_text(share.scheduled_for)}"
     when = share.posted_at if share.status == ShareStatus.POSTED and share.posted_at else share.created_at
     return f"You shared this on {name} {_ago(when, now=now)}"
 
@@ -148,6 +148,8 @@ def _check_request(*, user: User, item: ContentItem, request: ShareRequest, now:
         raise ShareError("Choose at least one network.", code="no_network")
     if request.scheduled_for and request.scheduled_for <= now:
         raise ShareError("Choose a time in the future, or share now.")
+    if request.scheduled_for and (problem := too_far_ahead(request.scheduled_for, now=now)):
+        raise ShareError(problem, code="too_far_ahead")
     if request.scheduled_for and item.expires_at and request.scheduled_for >= item.expires_at:
         raise ShareError("This item expires before that time. Choose an earlier time.")
     return networks

@@ -1,4 +1,5 @@
-"""The employee feed: what marketing would love you to share, newest and pinned first."""
+"""The employee feed: what marketing would love you to share — pinned first, then the topics you
+follow, then priority and newest (``advocacy.selectors.FEED_ORDER``)."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -6,9 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from advocacy.selectors import accounts_for_user, shared_networks_by_item
+from advocacy.selectors import accounts_for_user, feed_for_user, shared_networks_by_item
 from content.models import Campaign, ContentType, Topic
-from content.selectors import content_visible_to
 from core.middleware import refuse_nul_bytes
 from networks import display_name
 
@@ -35,7 +35,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     if ctype not in ContentType.values:
         ctype = None
     search = (request.GET.get("q") or "").strip()[:100]
-    items = content_visible_to(request.user, topic=topic, campaign=campaign, content_type=ctype, search=search)
+    items = feed_for_user(request.user, topic=topic, campaign=campaign, content_type=ctype, search=search)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     shared = shared_networks_by_item(request.user, [i.pk for i in page.object_list])
     for item in page.object_list:

@@ -6,6 +6,8 @@ class SuggestionStatus(models.TextChoices):
     PENDING = "pending", "Waiting for review"
     ACCEPTED = "accepted", "Accepted"
     REJECTED = "rejected", "Not accepted"
+    # The link was already suggested, or is already in the library: no second draft was made.
+    MERGED = "merged", "Already suggested"
 
 
 class ContentSuggestion(models.Model):
@@ -15,12 +17,18 @@ class ContentSuggestion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="content_suggestions"
     )
     url = models.URLField(max_length=2000)
+    # The link as compared for duplicates (``content.services.links.link_match_key``).
+    url_key = models.CharField(max_length=2000, blank=True, db_index=True)
     note = models.TextField(blank=True)
     status = models.CharField(
         max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING, db_index=True
     )
     item = models.OneToOneField(
         "content.ContentItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestion"
+    )
+    merged_into = models.ForeignKey(
+        "content.ContentItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_suggestions",
+        help_text="The library item (or earlier suggestion's draft) this suggestion was merged into.",
     )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -20,6 +20,7 @@ from content.models import ContentChange, ContentItem, ContentStatus
 from content.services.history import content_log_change
 from content.signals import content_published
 from core import audit
+from core.scheduling import too_far_ahead
 
 logger = logging.getLogger(__name__)
 S = ContentStatus
@@ -133,6 +134,8 @@ def content_schedule(*, item: ContentItem, user: User | None, publish_at: dateti
     transition = _check(item, user, "schedule")
     if publish_at <= timezone.now():
         raise WorkflowError("Choose a time in the future, or publish now.")
+    if problem := too_far_ahead(publish_at):
+        raise WorkflowError(problem)
     if item.expires_at and publish_at >= item.expires_at:
         raise WorkflowError("The item would expire before it is published. Change the expiry time first.")
     fields = {"publish_at": publish_at}

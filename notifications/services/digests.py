@@ -19,6 +19,7 @@ from django.utils.text import Truncator
 
 from accounts.models import User
 from advocacy.models import Share, ShareStatus
+from advocacy.services.onboarding import followed_topic_ids
 from analytics import impact as analytics
 from analytics.impact import Impact
 from content.models import Campaign, ContentItem
@@ -131,6 +132,16 @@ class DigestBuilder:
             .exclude(status__in=NOT_SHARED)
             .values_list("user_id", "item_id")
         )
+        # Followed topics rank an item higher (a required topic counts as followed by all).
+        self.item_topics: dict[int, set[int]] = defaultdict(set)
+        self.required_items: set[int] = set()
+        for item_id, topic_id, required in ContentItem.topics.through.objects.filter(
+            contentitem_id__in=item_ids
+        ).values_list("contentitem_id", "topic_id", "topic__required"):
+            self.item_topics[item_id].add(topic_id)
+            if required:
+                self.required_items.add(item_id)
+        self.follows = followed_topic_ids(user_ids)
         self.colleagues = dict(
             Share.objects.filter(item_id__in=item_ids, status=ShareStatus.POSTED)
             .values("item_id")
@@ -166,21 +177,23 @@ class DigestBuilder:
 
     def build(self, user: User) -> Digest:
         candidates = []
+        follows = self.follows.get(user.pk, set())
         for item, targeting in self.live:
             if (user.pk, item.pk) in self.shared or not targeting.reaches(user):
                 continue
             is_new = bool(item.published_at and item.published_at >= self.new_since)
-            candidates.append((item, is_new, self.colleagues.get(item.pk, 0)))
+            followed = item.pk in self.required_items or bool(self.item_topics.get(item.pk, set()) & follows)
+            candidates.append((item, is_new, self.colleagues.get(item.pk, 0), followed))
         candidates.sort(key=rank_key, reverse=True)
         digest = Digest(user=user, kind=self.kind, as_of=self.as_of)
-        digest.new_count = sum(1 for _, is_new, _ in candidates if is_new)
+        digest.new_count = sum(1 for _, is_new, _, _ in candidates if is_new)
         digest.items = [
             DigestItem(
                 item=item, is_new=is_new, colleagues=colleagues,
                 share_url=share_link_url(user_id=user.pk, item_id=item.pk),
                 image_url=self.card_parts[item.pk][0], summary=self.card_parts[item.pk][1],
             )
-            for item, is_new, colleagues in candidates[: settings.DIGEST_ITEMS]
+            for item, is_new, colleagues, _ in candidates[: settings.DIGEST_ITEMS]
         ]
         if self.kind != DeliveryKind.DAILY_DIGEST:
             digest.impact = self.impacts.get(user.pk)
@@ -194,13 +207,14 @@ class DigestBuilder:
         return digest
 
 
-def rank_key(candidate: tuple[ContentItem, bool, int]) -> tuple:
-    """Campaign priority, then pinned, the item's own priority, new this period, how many
-    colleagues shared it, and recency."""
-    item, is_new, colleagues = candidate
+def rank_key(candidate: tuple[ContentItem, bool, int, bool]) -> tuple:
+    """Campaign priority, then pinned (marketing's explicit choices), then a topic the
+    advocate follows (as in the feed: ``advocacy.selectors.FEED_ORDER``), the item's own
+    priority, new this period, how many colleagues shared it, and recency."""
+    item, is_new, colleagues, followed = candidate
     campaign_priority = item.campaign.priority if item.campaign_id and item.campaign else 0
     published = item.published_at or datetime.min.replace(tzinfo=UTC)
-    return (campaign_priority, item.pinned, item.priority, is_new, colleagues, published, item.pk)
+    return (campaign_priority, item.pinned, followed, item.priority, is_new, colleagues, published, item.pk)
 
 
 def _as_of(delivery: EmailDelivery) -> datetime:

@@ -29,7 +29,7 @@ def test_accepting_sets_password_opts_in_and_logs_in(client, invitee):
     url = accept_url(invitee)
     assert client.get(url).status_code == 200
     response = client.post(url, {"new_password1": PASSWORD, "new_password2": PASSWORD})
-    assert response.status_code == 302 and response.url == reverse("home")
+    assert response.status_code == 302 and response.url == reverse("onboarding")  # the welcome steps
     invitee.refresh_from_db()
     assert invitee.check_password(PASSWORD)
     assert invitee.advocate_opted_in_at is not None and invitee.invitation_accepted_at is not None

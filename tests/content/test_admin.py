@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from content.models import ContentItem, ContentStatus
 from tests.factories import ContentItemFactory, advocate, approver, curator
@@ -90,10 +93,15 @@ def test_approver_publishes_and_schedules_from_the_item_page(client):
     html = page.content.decode()
     assert 'data-transition="publish"' in html and 'data-transition="schedule"' in html
     assert "chorus-preview" in html
-    response = client.post(transition_url(item, "schedule"), {"publish_at": "2099-01-01T09:00"})
+    # More than 90 days ahead is refused (core.scheduling); within, it is scheduled.
+    refused = client.post(transition_url(item, "schedule"), {"publish_at": "2099-01-01T09:00"}, follow=True)
+    assert "more than 90 days ahead" in refused.content.decode()
+    assert ContentItem.objects.get(pk=item.pk).status == "in_review"
+    when = timezone.localtime(timezone.now() + timedelta(days=30)).replace(second=0, microsecond=0)
+    response = client.post(transition_url(item, "schedule"), {"publish_at": when.strftime("%Y-%m-%dT%H:%M")})
     assert response.status_code == 302
     item.refresh_from_db()
-    assert item.status == "scheduled" and item.publish_at.year == 2099
+    assert item.status == "scheduled" and item.publish_at == when
     client.post(transition_url(item, "publish"))
     assert ContentItem.objects.get(pk=item.pk).status == "published"
 

@@ -440,8 +440,6 @@ def test_validate_http_url_accepts(url: str) -> None:
         ("   ", "Enter a link."),
         ("ftp://example.com/file", "Only http:// and https:// links are allowed."),
         ("javascript:alert(1)", "Only http:// and https:// links are allowed."),
-        ("example.com", "Only http:// and https:// links are allowed."),
-        ("//example.com/x", "Only http:// and https:// links are allowed."),
         ("https://user:pass@example.com/", "Links with a user name or password are not allowed."),
         ("https://bank.example@evil.example/", "Links with a user name or password are not allowed."),
         ("https:///path", "This link has no host name."),
@@ -457,6 +455,15 @@ def test_validate_http_url_rejects(url: str, message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         validate_http_url(url)
     assert caught.value.messages == [message]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("example.com", "https://example.com"), ("//example.com/x", "https://example.com/x"),
+     ("  news.example.com/post?id=1 ", "https://news.example.com/post?id=1")],
+)
+def test_validate_http_url_gives_a_link_typed_without_a_scheme_https(typed: str, stored: str) -> None:
+    assert validate_http_url(typed) == stored
 
 
 def test_validate_http_url_max_length_is_configurable() -> None:

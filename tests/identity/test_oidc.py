@@ -85,6 +85,8 @@ def test_first_sign_in_creates_the_person_with_the_mapped_team_location_and_role
     authorize, token = provider.authorize_requests[-1], provider.token_requests[-1]
     assert authorize["code_challenge_method"] == "S256" and authorize["nonce"] and authorize["state"]
     assert len(token["code_verifier"]) >= 43
+    # A first sign-in opens the welcome steps once; then the portal is open.
+    assert client.get("/shares/")["Location"] == "/welcome/"
     assert client.get("/shares/").status_code == 200
 
 

@@ -269,7 +269,7 @@ def test_a_scheduled_share_is_described_in_the_employees_time(advocate):
     local = timezone.localtime(when)
     with pytest.raises(ShareError) as exc:
         create(advocate, item, networks=["linkedin"], idempotency_key="new")
-    assert str(exc.value).startswith(f"You scheduled this for LinkedIn on {local:%a} {local.day} {local:%b, %H:%M}.")
+    assert str(exc.value).startswith(f"You scheduled this for LinkedIn on {local:%a} {local.day} {local:%b %Y, %H:%M}.")
 
 
 def test_someone_elses_share_and_other_items_do_not_count(advocate, django_capture_on_commit_callbacks):

@@ -151,7 +151,7 @@ def test_a_recent_scheduled_share_says_when_in_the_employees_time(client, ann):
     shared_before(ann, item, status="scheduled", hours=0, scheduled_for=when)
     local = when.astimezone(zoneinfo.ZoneInfo("Europe/Berlin"))
     assert notes(client.get(url(item))) == {
-        "linkedin": f"You scheduled this for LinkedIn on {local:%a} {local.day} {local:%b, %H:%M} — see My shares"
+        "linkedin": f"You scheduled this for LinkedIn on {local:%a} {local.day} {local:%b %Y, %H:%M} — see My shares"
     }
 
 

@@ -92,13 +92,14 @@ def test_the_suggestions_queue(people):
 
 
 def _add(kind: str, n: int) -> None:
-    for _ in range(n):
+    for i in range(n):
         if kind == "campaigns":
             published_item(campaign=CampaignFactory())
         elif kind == "topics":
             published_item().topics.add(TopicFactory())
         elif kind == "suggestions":
-            suggestion_create(user=advocate(), url="https://example.com/tip")
+            # Distinct links: the same link suggested again is merged, not queued twice.
+            suggestion_create(user=advocate(), url=f"https://example.com/tip-{kind}-{n}-{i}")
         else:
             item = published_item()
             item.revisions.create(data={"fields": {"title": "x"}, "m2m": {}}, before={}, proposed_by=advocate())
