@@ -73,11 +73,16 @@ Strategy (read this before changing anything here):
    broker was down or the message was lost) — not shares merely waiting for their retry or
    for their network's open breaker — a network's shares
    ``SHARE_BREAKER_DRAIN_SPACING_SECONDS`` apart. *posting* shares older than the task time
-   limit are treated as ambiguous (keeping an earlier ambiguous attempt's time).
+   limit are treated as ambiguous (keeping an earlier ambiguous attempt's time). Before
+   sending a queued share again the sweep looks in the broker (``core.broker``): a message
+   for it still waiting in the queue, or reserved by a worker, means it is only behind a
+   busy worker, and it is left alone. A sweep's dispatch records its Celery task id on the
+   share (``dispatch_id``, ``share_dispatch``).
 """
 
 import logging
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -139,6 +144,20 @@ DUPLICATE_TEXT = "You already posted this exact text — change a few words and 
 class PostOutcome:
     status: str
     retry_in: float | None = None  # seconds, when the share should be tried again
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def new_dispatch_id() -> str:
+    """A Celery task id for a dispatch, recorded on the share (``Share.dispatch_id``) in the
+    same UPDATE that marks it dispatched, before :func:`share_dispatch` sends it."""
+    return str(uuid.uuid4())
+
+
+def share_dispatch(share_id: int, *, dispatch_id: str, countdown: float | None = None) -> None:
+    """Send the posting task for a share as task ``dispatch_id`` once the transaction commits."""
+    enqueue(POST_TASK, share_id, countdown=countdown, task_id=dispatch_id)
 
 
 # --------------------------------------------------------------------------- settings
@@ -301,7 +320,7 @@ def _post_request(share: Share, adapter: NetworkAdapter) -> PostRequest:
         author_id=share.account.remote_id,
         text=share.final_text,
         link_url=share.tracked_url if item.url else None,
-        title=(item.preview_title or item.title)[:200],
+        title=item.display_title[:200],  # the curator's title wins over the fetched one
         description=(item.preview_description or item.summary)[:300],
         thumbnail=thumbnail,
         thumbnail_content_type=content_type,

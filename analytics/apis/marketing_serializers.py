@@ -133,7 +133,7 @@ class MarketingContentRowSerializer(serializers.Serializer):
     potential_reach = _count("potential_reach")
 
     def get_title(self, row: dict) -> str:
-        return row.get("item__preview_title") or row.get("item__title") or ""
+        return row.get("item__title") or row.get("item__preview_title") or ""
 
 
 class MarketingContentSerializer(serializers.Serializer):

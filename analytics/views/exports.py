@@ -41,7 +41,7 @@ def _daily(f: Filters) -> Iterator[list]:
 def _content(f: Filters) -> Iterator[list]:
     yield ["item_id", "title", "campaign", "shares", "clicks", "unique_clicks", "engagements", "potential_reach"]
     for r in board.top_content(f, limit=None):
-        yield [r["item_id"], r["item__preview_title"] or r["item__title"], r["item__campaign__name"], r["shares"],
+        yield [r["item_id"], r["item__title"] or r["item__preview_title"], r["item__campaign__name"], r["shares"],
                r["clicks"], r["unique_clicks"], r["engagements"], r["potential_reach"]]
 
 

@@ -43,6 +43,13 @@ class ContentItemForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # With a link the page's own title is used when this is left empty; a title typed
+        # here always wins over the fetched one (ContentItem.display_title).
+        self.fields["title"].required = False
+        self.fields["title"].help_text = (
+            "Optional when there is a link: leave it empty to use the page's own title. "
+            "A title typed here is always the one employees see."
+        )
         if self.instance.pk:
             self.fields["target_locations_text"].initial = ", ".join(
                 loc.title() for loc in self.instance.target_location_list
@@ -79,6 +86,8 @@ class ContentItemForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if not (data.get("title") or "").strip() and not data.get("url") and "url" not in self.errors:
+            self.add_error("title", "Give a title, or a link to take the title from.")
         publish_at, expires_at = data.get("publish_at"), data.get("expires_at")
         if publish_at and expires_at and expires_at <= publish_at:
             self.add_error("expires_at", "The item must expire after it is published.")
@@ -125,7 +134,12 @@ class ShareTextForm(forms.ModelForm):
     class Meta:
         model = ShareText
         fields = ["network", "text", "position"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 3, "cols": 70, "class": "share-text"})}
+        # A tabular inline labels its columns, not its fields: name each control for screen readers.
+        widgets = {
+            "network": forms.Select(attrs={"aria-label": "Network"}),
+            "text": forms.Textarea(attrs={"rows": 3, "cols": 70, "class": "share-text", "aria-label": "Suggested text"}),
+            "position": forms.NumberInput(attrs={"aria-label": "Position"}),
+        }
 
 
 class ScheduleForm(forms.Form):

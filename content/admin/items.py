@@ -19,6 +19,7 @@ from content.admin.forms import (
     ShareTextInlineFormSet,
     tracked_link_example,
 )
+from content.admin.link_preview import link_preview_view
 from content.models import (
     ComplianceSettings,
     ContentChange,
@@ -27,6 +28,7 @@ from content.models import (
     ContentStatus,
     ContentSuggestion,
     Network,
+    PreviewStatus,
     RevisionStatus,
     ShareText,
     SuggestionStatus,
@@ -143,7 +145,7 @@ class ContentItemAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/admin.css", "css/admin-governance.css"]}
-        js = ["js/share-counter.js", "js/admin-preview.js"]
+        js = ["js/share-counter.js", "js/admin-preview.js", "js/admin-link-preview.js"]
 
     # ----- list columns -----
     @admin.display(description="")
@@ -156,7 +158,8 @@ class ContentItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="title", ordering="title")
     def title_col(self, obj: ContentItem) -> str:
-        return format_html('{}<br><small class="chorus-muted">{}</small>', obj.title, obj.domain or "text post")
+        return format_html('{}<br><small class="chorus-muted">{}</small>', obj.display_title,
+                           obj.domain or "text post")
 
     @admin.display(description="status", ordering="status")
     def status_col(self, obj: ContentItem) -> str:
@@ -268,6 +271,8 @@ class ContentItemAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path("review/", self.admin_site.admin_view(self.review_queue_view), name="content_contentitem_review"),
+            path("<int:pk>/link-preview/", self.admin_site.admin_view(self.link_preview_view),
+                 name="content_contentitem_link_preview"),
             path("<int:pk>/transition/<str:name>/", self.admin_site.admin_view(self.transition_view),
                  name="content_contentitem_transition"),
             path("revision/<int:pk>/<str:decision>/", self.admin_site.admin_view(self.revision_view),
@@ -288,6 +293,19 @@ class ContentItemAdmin(admin.ModelAdmin):
         context["tracked_link_example"] = tracked_link_example()
         context["default_disclosure"] = compliance.default_disclosure
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def link_preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return link_preview_view(self, request, pk)
+
+    def response_add(self, request: HttpRequest, obj: ContentItem, post_url_continue=None) -> HttpResponse:
+        """Saved with a link: stay on the item, where the fetched preview fills in live."""
+        plain_save = not any(key in request.POST for key in ("_continue", "_addanother", "_popup"))
+        if plain_save and obj.preview_status == PreviewStatus.PENDING:
+            added = f"“{obj.title}” was added." if obj.title else "The item was added."
+            messages.success(request, f"{added} The link preview is being fetched and appears below when it "
+                                      "is ready.")
+            return HttpResponseRedirect(reverse("admin:content_contentitem_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
 
     def transition_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
         return _transition(self, request, pk, name)

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Team
-from content.text_rules import validate_http_url
+from content.text_rules import link_with_scheme, validate_http_url
 from networks import display_name
 
 
@@ -130,12 +130,14 @@ class ContentItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
 
     def clean_fields(self, exclude=None) -> None:
         """Field validation, plus: the link is an http(s) web address (``URLField`` alone
         also accepts ``ftp:``), since it is what ``/r/<code>`` sends people to."""
         errors: dict = {}
+        if self.url:
+            self.url = link_with_scheme(self.url)  # "example.com/post" is https://example.com/post
         try:
             super().clean_fields(exclude=exclude)
         except ValidationError as exc:
@@ -176,7 +178,10 @@ class ContentItem(models.Model):
 
     @property
     def display_title(self) -> str:
-        return self.preview_title or self.title
+        """The title employees see (feed, emails, API, the posted link card): the curator's,
+        else the one fetched from the link (the title is optional when there is a link),
+        else the link's domain while the fetch is under way."""
+        return self.title or self.preview_title or self.domain
 
     @property
     def display_image_url(self) -> str:

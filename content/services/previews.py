@@ -40,12 +40,15 @@ def content_fetch_preview(*, item: ContentItem, url: str) -> ContentItem:
         item.preview_fetched_at = timezone.now()
         item.save(update_fields=["preview_status", "preview_error", "preview_fetched_at", "updated_at"])
         return item
+    fetched_before = item.preview_title
     item.preview_title = preview.title[:300]
     item.preview_description = preview.description
     item.preview_image_url = preview.image_url[:2000]
     item.preview_site_name = preview.site_name[:200]
     item.canonical_url = (preview.canonical_url or url)[:2000]
-    if not item.title:
+    # The title is optional with a link: an empty one (or one that was only the previous
+    # link's fetched title) becomes the page's title; one the curator typed is kept.
+    if not item.title or item.title == fetched_before:
         item.title = preview.title[:300]
     if not item.summary:
         item.summary = preview.description

@@ -31,8 +31,10 @@
     var url = val("id_url");
     var link = url ? root.dataset.linkExample : "";
     var disclosure = val("id_disclosure") || root.dataset.defaultDisclosure || "";
-    var title = val("id_preview_title") || val("id_title");
-    var image = val("id_preview_image_url");
+    var title = val("id_title") || val("id_preview_title");  // the curator's title wins
+    // Our stored copy only (the admin's policy shows images from our own origin): the one
+    // the worker just downloaded (admin-link-preview.js), else the saved upload.
+    var image = root.dataset.storedImage || "";
     var thumb = document.querySelector(".field-image a");
     if (!image && thumb) { image = thumb.getAttribute("href"); }
     $all(".chorus-post", root).forEach(function (post) {

@@ -29,12 +29,13 @@ def detail(client, item):
 def test_the_share_dialog_in_json(client, me):
     SocialAccountFactory(user=me, network="linkedin", handle="ann-lee", audience_size=500)
     ComplianceSettings.objects.update_or_create(pk=1, defaults={"default_disclosure": "#employee"})
-    item = published_item(campaign=CampaignFactory(name="Launch"), preview_title="Preview title",
+    item = published_item(title="Launch day", campaign=CampaignFactory(name="Launch"), preview_title="Preview title",
                           preview_site_name="Example", preview_status="ok",
                           texts=[("linkedin", "One"), ("linkedin", "Two"), ("x", "On X")])
     item.topics.add(TopicFactory(name="Cloud"))
     body = detail(client, item)
-    assert body["title"] == "Preview title" and body["campaign"]["name"] == "Launch"
+    # The curator's title wins over the fetched one.
+    assert body["title"] == "Launch day" and body["campaign"]["name"] == "Launch"
     assert body["preview"]["site_name"] == "Example" and body["preview"]["status"] == "ok"
     assert body["disclosure"] == "#employee" and body["link_example"] == "http://testserver/r/XXXXXXXXXX"
     linkedin, x = body["share_targets"]

@@ -35,6 +35,15 @@ def state() -> tuple:
     )
 
 
+def test_a_link_typed_without_a_title_or_scheme_is_enough(people, queued):
+    """The title is optional with a link (the fetched one is shown until a curator types one)."""
+    response = with_token(people["curator"]).post(ITEMS, {"url": "news.example.com/untitled"})
+    assert response.status_code == 201, response.json()
+    item = ContentItem.objects.get(pk=response.json()["id"])
+    assert (item.title, item.url) == ("", "https://news.example.com/untitled")
+    assert queued == [("content.fetch_link_preview", item.pk, "https://news.example.com/untitled")]
+
+
 def test_create_with_a_link_queues_the_preview_and_leaves_the_admins_trail(people, queued):
     curator = people["curator"]
     topic, campaign, team = TopicFactory(), CampaignFactory(), TeamFactory()
@@ -72,7 +81,7 @@ def test_a_text_post_queues_no_preview(people, queued):
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({}, "title", "required"),
+        ({}, "title", "Give a title, or a link to take the title from"),
         ({"title": "T", "url": "ftp://files.example.com/x"}, "url", ""),
         ({"title": "T", "allow_linkedin": False, "allow_x": False}, None, "Allow at least one network"),
         ({"title": "T", "target_everyone": False}, "target_everyone", "Target everyone, or choose"),
