@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class NotificationsConfig(AppConfig):
@@ -13,6 +14,7 @@ class NotificationsConfig(AppConfig):
         from . import receivers, services  # noqa: F401  (services registers the email renderers)
 
         receivers.connect()
+        checks.register(_vapid_check, checks.Tags.security)
 
         from .services import privacy
 
@@ -25,3 +27,14 @@ class NotificationsConfig(AppConfig):
         # The webhook URLs are secrets: their entries say they changed, never what to.
         track(TeamSlackWebhook, exclude=["last_posted_at", "last_error"], mask=["url"])
         track(TeamsWebhook, exclude=["last_posted_at", "last_error"], mask=["url"])
+
+
+def _vapid_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Bad VAPID keys stop the boot with a clear message (unset keys only turn push off)."""
+    from .services.push import vapid_keys  # here, like ready()'s imports: it loads models
+
+    try:
+        vapid_keys()
+    except ValueError as exc:
+        return [checks.Error(str(exc), id="notifications.E001")]
+    return []

@@ -31,6 +31,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # Makes "notify once" idempotent (e.g. one expiry warning per account per threshold).
     dedupe_key = models.CharField(max_length=120, blank=True)
+    # The push task run that claimed this notification for Web Push (its task id): a
+    # notification is pushed by one run only (notifications.services.push).
+    push_claim = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -288,3 +291,32 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return "Outbox"
+
+
+class PushSubscription(models.Model):
+    """One browser or phone that asked for Web Push notifications (RFC 8030), for one person.
+
+    The browser gives us the push service's ``endpoint`` (a URL we POST to: user-supplied,
+    so checked against the push services' hosts and sent through the SSRF policy), its
+    P-256 public key ``p256dh`` and a 16-byte ``auth`` secret (RFC 8291) that the payload's
+    encryption depends on: the auth secret is encrypted at rest, the public key need not
+    be. A push service's 404 or 410 means the browser dropped it: the row is deleted.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField("public key (p256dh)", max_length=120)
+    auth = EncryptedTextField("auth secret")
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    # Consecutive failed pushes (not counting 404/410, which delete the row at once).
+    failures = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "push subscription"
+
+    def __str__(self) -> str:
+        return f"Push to {urlsplit(self.endpoint).hostname} for user {self.user_id}"

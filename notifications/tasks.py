@@ -21,6 +21,7 @@ from notifications.services.deliveries import (
 )
 from notifications.services.digests import digest_chunk
 from notifications.services.fanout import fanout_chunk, fanout_plan, fanout_sweep
+from notifications.services.push import push_notifications_send, push_pairs_send
 from notifications.services.schedule import due_user_ids
 from notifications.services.slack import SLACK
 from notifications.services.teams import TEAMS
@@ -122,3 +123,19 @@ def send_claimed_task(claim_token: str) -> dict:
     """Send the pending deliveries claimed with ``claim_token``; a second run finds them
     sent (only pending rows are picked)."""
     return _report(deliveries_send(claim_token=claim_token))
+
+
+@shared_task(name="notify.push_send", bind=True, acks_late=True, ignore_result=True, max_retries=4)
+def push_send_task(self, notification_ids: list[int], retry_pairs: list[list[int]] | None = None) -> dict:
+    """Web Push these notifications to their people's devices. Twice is harmless: only the
+    run that claims a notification pushes it, a re-delivered run (same task id) re-sends its
+    own claims and the device replaces a notification with the same tag. Retries only the
+    (notification, device) pairs that failed in a way that may pass (no answer, 429, 5xx)."""
+    if retry_pairs:
+        report = push_pairs_send(pairs=retry_pairs)
+    else:
+        report = push_notifications_send(notification_ids=notification_ids, claim_token=_token(self))
+    if report.retry and self.request.retries < self.max_retries:
+        countdown = backoff(self.request.retries + 1, base=30, cap=1800, full_jitter=False)
+        raise self.retry(args=[notification_ids], kwargs={"retry_pairs": report.retry}, countdown=countdown)
+    return {"sent": report.sent, "gone": report.gone, "failed": report.failed}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from notifications import views
+from notifications import views, webapp
 
 urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
@@ -11,4 +11,10 @@ urlpatterns = [
     path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
     path("n/share/<str:token>/", views.share_link, name="notify_share_link"),
     path("n/unsubscribe/<str:token>/", views.unsubscribe, name="notify_unsubscribe"),
+    # The installable app (notifications.webapp) and this device's Web Push subscription.
+    path("manifest.webmanifest", webapp.manifest, name="webmanifest"),
+    path("sw.js", webapp.service_worker, name="service_worker"),
+    path("offline/", webapp.offline, name="offline"),
+    path("push/subscription/", views.push_subscribe, name="push_subscribe"),
+    path("push/subscription/delete/", views.push_unsubscribe, name="push_unsubscribe"),
 ]

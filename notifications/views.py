@@ -1,10 +1,13 @@
-"""The notification centre, the signed links in emails (Share now, one-click unsubscribe)."""
+"""The notification centre, the signed links in emails (Share now, one-click unsubscribe), and
+this device's Web Push subscription (the preferences' push switch posts here)."""
+
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +20,13 @@ from notifications.services.inapp import (
     notification_mark_read,
     notifications_for_user,
     notifications_mark_all_read,
+)
+from notifications.services.push import (
+    SESSION_ENDPOINT_KEY,
+    SubscriptionInvalid,
+    push_enabled,
+    subscription_delete,
+    subscription_save,
 )
 from notifications.services.unsubscribe import (
     UnsubscribeInvalid,
@@ -106,3 +116,58 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "notifications/unsubscribe_confirm.html", {
         "person": delivery.user, "used": delivery.unsubscribed_at is not None, "token": token,
     })
+
+
+def _json_body(request: HttpRequest) -> dict:
+    if request.content_type != "application/json":
+        raise SubscriptionInvalid("Send the subscription as JSON (Content-Type: application/json).")
+    try:
+        data = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SubscriptionInvalid("Send the subscription as JSON.") from exc
+    if not isinstance(data, dict):
+        raise SubscriptionInvalid("Send the subscription as a JSON object.")
+    return data
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+@login_required
+@require_POST
+def push_subscribe(request: HttpRequest) -> JsonResponse:
+    """Turn push on for this browser: the body is the browser's ``PushSubscription.toJSON()``
+    (``{"endpoint": ..., "keys": {"p256dh": ..., "auth": ...}}``). Sent again when the page
+    finds the browser subscribed, so it also repairs a subscription the server dropped."""
+    try:
+        data = _json_body(request)
+        keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
+        if not _text(data.get("endpoint")) or not _text(keys.get("p256dh")) or not _text(keys.get("auth")):
+            raise SubscriptionInvalid("The subscription needs an endpoint and its p256dh and auth keys.")
+        if not push_enabled():
+            return JsonResponse({"error": "Push notifications are not set up on this server."}, status=409)
+        subscription = subscription_save(
+            user=request.user, endpoint=data["endpoint"], p256dh=keys["p256dh"], auth=keys["auth"],
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except SubscriptionInvalid as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    request.session[SESSION_ENDPOINT_KEY] = subscription.endpoint
+    return JsonResponse({"subscribed": True}, status=201)
+
+
+@login_required
+@require_POST
+def push_unsubscribe(request: HttpRequest) -> JsonResponse:
+    """Turn push off for this browser (``{"endpoint": ...}``); only the requester's own."""
+    try:
+        endpoint = _text(_json_body(request).get("endpoint"))
+    except SubscriptionInvalid as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    if not endpoint:
+        return JsonResponse({"error": "Say which subscription: its endpoint."}, status=400)
+    subscription_delete(user=request.user, endpoint=endpoint)
+    if request.session.get(SESSION_ENDPOINT_KEY) == endpoint:
+        del request.session[SESSION_ENDPOINT_KEY]
+    return JsonResponse({"subscribed": False})

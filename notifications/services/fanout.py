@@ -28,6 +28,7 @@ from notifications.services.deliveries import (
     deliveries_send_later,
     register_renderer,
 )
+from notifications.services.push import new_content_push_enqueue
 from notifications.services.slack import SLACK
 from notifications.services.teams import TEAMS
 from notifications.targeting import (
@@ -146,6 +147,7 @@ def fanout_chunk(*, item_id: int, user_ids: list[int], claim_token: str) -> int:
     )
     if emailed:
         deliveries_send_later(claim_token=claim_token)
+    new_content_push_enqueue(item_id=item.pk, user_ids=[u.pk for u in users])
     return len(users)
 
 

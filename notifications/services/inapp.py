@@ -16,6 +16,7 @@ from content.models import ContentSuggestion, SuggestionStatus
 from notifications.emails import RenderedEmail, absolute, render_email, unsubscribe_url
 from notifications.models import DeliveryKind, EmailDelivery, Notification
 from notifications.services.deliveries import Outgoing, delivery_send_now, register_renderer
+from notifications.services.push import push_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +34,14 @@ def notify(
     item_id: int | None = None,
     dedupe_key: str = "",
     email: bool = False,
+    push: bool = False,
 ) -> Notification | None:
     """Create an in-app notification (once per ``dedupe_key``), optionally emailing it too.
 
     The email (HTML + text, logged as an ``EmailDelivery`` and retried if the mail server
     fails) goes only to people who accept email: "in-app only", "none" and one-click
-    unsubscribes get the notification in the app alone.
+    unsubscribes get the notification in the app alone. ``push``: also Web Push it to the
+    person's devices that have push turned on (``notifications.services.push``).
     """
     try:
         with transaction.atomic():
@@ -53,6 +56,8 @@ def notify(
             alert_email_send(notification=notification)
         except Exception:
             logger.exception("could not email notification %s", notification.pk)
+    if push:
+        push_enqueue([notification.pk])
     return notification
 
 
@@ -215,6 +220,7 @@ def reconnect_notify(*, account: SocialAccount, reason: str, expired: bool = Fal
         body=body,
         url=reverse("connect", args=[account.network]),
         email=True,
+        push=True,
     )
 
 
@@ -250,4 +256,5 @@ def expiring_notify(*, account: SocialAccount, days_left: int, threshold: str) -
         url=reverse("connect", args=[account.network]),
         dedupe_key=key,
         email=threshold != "once",
+        push=threshold != "once",  # "once" is given while the employee is connecting, in the app
     )

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 PARTS = ["profile", "preferences", "api_tokens", "connections", "shares", "points", "impact", "notifications",
-         "emails", "suggestions", "provisioning"]
+         "emails", "push_devices", "suggestions", "provisioning"]
 
 
 def unzip(response) -> dict[str, bytes]:

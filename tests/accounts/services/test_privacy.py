@@ -121,7 +121,7 @@ def test_an_admin_deletes_a_leaver_and_the_numbers_stay(history, networks):
 def test_sections_registered_by_the_apps_are_exported_in_order():
     names = [s.name for s in personal_data_sections()]
     assert names == ["profile", "preferences", "api_tokens", "connections", "shares", "points", "impact",
-                     "notifications", "emails", "suggestions", "provisioning"]
+                     "notifications", "emails", "push_devices", "suggestions", "provisioning"]
     assert all(s.description for s in personal_data_sections())
 
 
