@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from accounts.forms import AdminPasswordLoginForm
 from chorus.health import healthz
+from chorus.metrics import metrics_view
 
 # A database outage is a 503 (JSON for the API and /healthz), not a 500.
 handler500 = "chorus.errors.server_error"
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/", include("chorus.api_urls")),
     path("scim/v2/", include("identity.scim.urls")),  # SCIM 2.0 provisioning (token only)
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus; off unless METRICS_TOKEN/_ALLOWED_NETWORKS
     path("admin/", admin.site.urls),
 ]
 

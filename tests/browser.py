@@ -36,3 +36,12 @@ def employee_with_linkedin(networks, settings, live_server):
     user = UserFactory(full_name="Ann Lee", email="ann@example.com")
     connect_account(user, "linkedin", networks)
     return user
+
+
+def axe_serious(results) -> list[str]:
+    """The serious and critical violations in an axe-playwright-python result, readable."""
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

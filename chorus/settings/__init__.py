@@ -11,6 +11,9 @@ from .celery import *  # noqa: F403
 from .email import *  # noqa: F403
 from .networks import *  # noqa: F403
 from .notifications import *  # noqa: F403
+from .observability import *  # noqa: F403
+from .push import *  # noqa: F403
+from .resilience import *  # noqa: F403
 from .security import *  # noqa: F403
 from .sso import *  # noqa: F403
 from .webhooks import *  # noqa: F403

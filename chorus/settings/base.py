@@ -43,6 +43,10 @@ if DEMO_APPS:
     INSTALLED_APPS += ["sandbox", "demo"]
 
 MIDDLEWARE = [
+    # Request metrics (django-prometheus) and the request id every log line carries
+    # (chorus/settings/observability.py): first, so they see everything below.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "chorus.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "chorus.middleware.PermissionsPolicyMiddleware",
@@ -58,7 +62,10 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The current social media policy is accepted before the portal opens (advocacy/middleware.py).
+    "advocacy.middleware.PolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Turns a refused login into the lockout page. Keep it last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -130,6 +137,9 @@ LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# A link typed without a scheme in a form ("example.com/post") gets https://, not http://
+# (Django 6's default; remove this line then).
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -154,15 +164,7 @@ INVITATION_MAX_AGE: int = env.int("INVITATION_MAX_AGE", default=7 * 24 * 3600)
 EMPLOYEE_IMPORT_MAX_BYTES: int = env.int("EMPLOYEE_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
 EMPLOYEE_IMPORT_MAX_ROWS: int = env.int("EMPLOYEE_IMPORT_MAX_ROWS", default=20000)
 
-LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# LOG_LEVEL, LOG_FORMAT (text or json) and LOGGING: chorus/settings/observability.py.
 
 # The SSRF-safe fetcher refuses private, loopback and link-local addresses except these
 # (host names, IPs or CIDR networks). Only for tests and the local demo.

@@ -203,6 +203,8 @@ PORTAL: dict[str, Rule] = {
     "": Rule(LOGIN_GATE),
     "share/<int:item_id>/": Rule(LOGIN_GATE, kwargs=lambda w: {"item_id": w.item.pk}),
     "shares/": Rule(LOGIN_GATE),
+    # The live status of the requester's own shares (?ids=…): others' ids are left out.
+    "shares/status/": Rule(LOGIN_GATE, post=NOT_ALLOWED, query={"ids": "1,2"}),
     "shares/<int:share_id>/retry/": Rule(LOGIN_GATE, get=NOT_ALLOWED, owner=True, kwargs=_share("a_failed")),
     "shares/<int:share_id>/cancel/": Rule(LOGIN_GATE, get=NOT_ALLOWED, owner=True, kwargs=_share("a_scheduled")),
     "shares/<int:share_id>/confirm/": Rule(LOGIN_GATE, get=NOT_ALLOWED, owner=True,
@@ -215,6 +217,14 @@ PORTAL: dict[str, Rule] = {
     # Only A is connected to LinkedIn: for anyone else "Not connected" (404), A's audience untouched.
     "connections/<str:network>/audience/": Rule(LOGIN_GATE, get=NOT_ALLOWED, owner=True, kwargs=_linkedin),
     "suggest/": Rule(LOGIN_GATE),
+    # The welcome steps and the policy (advocacy.views.onboarding): each person's own choices only.
+    "welcome/": Rule(LOGIN_GATE, post=NOT_ALLOWED),
+    "welcome/policy/": Rule(LOGIN_GATE),
+    "welcome/topics/": Rule(LOGIN_GATE),
+    "welcome/connect/": Rule(LOGIN_GATE, post=NOT_ALLOWED),
+    "welcome/share/": Rule(LOGIN_GATE),
+    "welcome/skip/": Rule(LOGIN_GATE, get=NOT_ALLOWED),
+    "topics/": Rule(LOGIN_GATE),
     "api/v1/feed/": Rule(API, post=NOT_ALLOWED),
     "api/v1/shares/": Rule(API),
     "api/v1/connections/": Rule(API, post=NOT_ALLOWED),
@@ -284,6 +294,13 @@ PORTAL: dict[str, Rule] = {
     # Signed links from emails: the share dialog behind it checks the login and the item.
     "n/share/<str:token>/": Rule(PUBLIC, post=NOT_ALLOWED, bearer=True, kwargs=lambda w: {"token": w.share_token}),
     "n/unsubscribe/<str:token>/": Rule(PUBLIC, bearer=True, kwargs=lambda w: {"token": w.unsubscribe_token}),
+    # The installable app: the same for everyone. This browser's push subscription: the
+    # requester's own (an empty POST is a 400; unsubscribe touches only the requester's rows).
+    "manifest.webmanifest": Rule(PUBLIC, post=NOT_ALLOWED),
+    "sw.js": Rule(PUBLIC, post=NOT_ALLOWED),
+    "offline/": Rule(PUBLIC, post=NOT_ALLOWED),
+    "push/subscription/": Rule(LOGIN_GATE, get=NOT_ALLOWED),
+    "push/subscription/delete/": Rule(LOGIN_GATE, get=NOT_ALLOWED),
     # accounts
     "accounts/login/": Rule(PUBLIC, get=ByRole({ANONYMOUS: OK}, default=redirect("home")),
                             post=ByRole({ANONYMOUS: OK}, default=redirect("home"))),
@@ -323,6 +340,9 @@ PORTAL: dict[str, Rule] = {
     # chorus: 503 while the broker or the workers are down (they are, in tests)
     "healthz": Rule(PUBLIC, get=Outcome("health", frozenset({200, 503})),
                     post=Outcome("health", frozenset({200, 503}))),
+    # Prometheus metrics: on with a scrape token, which no role's session stands in for
+    # (off, it is a 404: tests/chorus/test_metrics.py).
+    "metrics": Rule(PUBLIC, get=FORBIDDEN, post=NOT_ALLOWED, settings=lambda w: {"METRICS_TOKEN": "matrix-token"}),
 }
 
 STAFF_ONLY = ByRole({}, default=OK)  # past the ADMIN gate every staff role is let in
@@ -371,6 +391,10 @@ ADMIN_SITE: dict[str, Rule] = {
         kwargs=lambda w: {"pk": w.revision.pk, "decision": "reject"}),
     "admin/content/contentitem/review/": Rule(ADMIN_GATE, get=Perm(("content.view_contentitem",)),
                                               post=Perm(("content.view_contentitem",))),
+    # The item page's live link preview (JSON): whoever may view items.
+    "admin/content/contentitem/<int:pk>/link-preview/": Rule(
+        ADMIN_GATE, get=Perm(("content.view_contentitem",)),
+        post=Perm(("content.view_contentitem",), then=NOT_ALLOWED), kwargs=lambda w: {"pk": w.draft.pk}),
     # Publishing implies approval: Approvers and Admins only (a Curator gets the 403).
     "admin/content/contentitem/<int:pk>/transition/<str:name>/": Rule(
         ADMIN_GATE, get=NOT_ALLOWED, post=Perm(("content.publish_contentitem", "content.approve_contentitem")),
