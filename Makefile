@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-browser migration-check lint venv deps deps-dev migrate seed clean processes schema api-check bench
+.PHONY: run test test-browser migration-check lint venv deps deps-dev migrate seed clean processes schema api-check bench stack stack-smoke chaos
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,20 @@ BENCH_SCALE ?= small
 bench: deps
 	@command -v wrk >/dev/null 2>&1 || { echo "wrk is missing: apt-get install -y wrk (.ci/run does)" >&2; exit 1; }
 	$(BIN)/python -m bench.run --scale $(BENCH_SCALE)
+
+# The production shape on this machine (ops/stack.py): PostgreSQL 15, Redis, gunicorn with
+# DEBUG=0 and whitenoise, two Celery workers on separate queues, one beat, the sandbox
+# networks; state in var/stack/. stack-smoke starts it, runs the smoke journey and the
+# backup/restore check (ops/smoke.py, ops/backup_restore_check.py), stops it.
+stack: deps
+	$(BIN)/python ops/stack.py up
+
+stack-smoke: deps
+	$(BIN)/python ops/stack.py smoke
+
+# Faults with shares in flight (ops/chaos.py): CHAOS_SCALE=small (≈10 min, in .ci/run) or full.
+chaos: deps
+	$(BIN)/python ops/chaos.py --scale $${CHAOS_SCALE:-small}
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/sandbox-state.json* var/redis var/mail var/celerybeat-schedule* .pytest_cache .ruff_cache
