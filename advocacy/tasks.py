@@ -4,6 +4,7 @@ running it twice is harmless. Services enqueue them by name (``core.queueing``).
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from advocacy.heartbeat import HEARTBEAT_TASK, heartbeat_record
 from advocacy.services.posting import share_post
@@ -12,6 +13,10 @@ from advocacy.services.tokens import accounts_refresh_due, accounts_warn_expirin
 from core.queueing import send
 
 logger = logging.getLogger(__name__)
+# A posting task that finds the database gone tries again this often, this many times (a
+# restart or failover takes seconds to a minute; after that the stale sweep takes over).
+DB_RETRY_SECONDS = 10
+DB_RETRIES = 12
 
 
 @shared_task(name=HEARTBEAT_TASK, ignore_result=True)
@@ -25,8 +30,19 @@ def post_share(self, share_id: int) -> str | None:
     """Post one share. Twice is harmless: only the run that moves the row from *queued*
     to *posting* posts (see ``advocacy.services.posting``). A share that must wait (a
     retry, a full budget, its network's circuit breaker) is sent again with a countdown;
-    if the broker refuses that, the row says when it is due and the stale sweep sends it."""
-    outcome = share_post(share_id=share_id)
+    if the broker refuses that, the row says when it is due and the stale sweep sends it.
+
+    The database gone (a restart, a failover) is retried every ``DB_RETRY_SECONDS`` instead of
+    waiting minutes for the stale sweep: a share not yet claimed is claimed then; one caught
+    mid-post stays *posting* and is reconciled by the sweep, never posted blind."""
+    try:
+        outcome = share_post(share_id=share_id)
+    except (OperationalError, InterfaceError) as exc:
+        if self.request.is_eager or self.request.retries >= DB_RETRIES:
+            raise
+        logger.warning("database unavailable for share %s (%s); trying again in %ss", share_id, exc,
+                       DB_RETRY_SECONDS)
+        raise self.retry(exc=exc, countdown=DB_RETRY_SECONDS, max_retries=DB_RETRIES) from exc
     if outcome is None:
         return None
     if outcome.retry_in is not None and not self.request.is_eager:

@@ -20,6 +20,7 @@ import uuid
 import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,6 +29,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -80,6 +82,12 @@ def share_dialog(request: HttpRequest, item_id: int) -> HttpResponse:
     if posted is not None:
         errors = _submit(request, item=item, posted=posted)
         if not errors:
+            # My shares highlights the new shares and follows them live. Their ids travel in the
+            # address, not the session: once the shares are committed nothing else may fail (a
+            # session write during a database outage would turn a saved share into an error page).
+            just_shared = getattr(request, JUST_SHARED, [])
+            if just_shared:
+                return redirect(f"{reverse('my_shares')}?{urlencode({'shared': ','.join(map(str, just_shared))})}")
             return redirect("my_shares")
     # After the submit: a refused form shows what is true now (another tab may have shared).
     networks = _network_rows(
@@ -153,6 +161,13 @@ def _network_rows(
     return rows
 
 
+def _shared_ids(value: str) -> set[int]:
+    """``?shared=3,4`` after the share dialog: the shares to highlight (only the person's own
+    are ever rows on the page; anything that is not a short list of ids is ignored)."""
+    parts = value.split(",")[:50]
+    return {int(p) for p in parts if p.isdigit() and len(p) < 12}
+
+
 def _wording_index(value: str, count: int) -> int:
     """``?wording_<network>=<n>``: the n-th suggested wording (0-based, wrapping); anything
     that is not a number is the first."""
@@ -192,7 +207,7 @@ def _submit(request: HttpRequest, *, item: ContentItem, posted: QueryDict) -> di
     names = " and ".join(s.get_network_display() for s in shares)
     if not shares.replayed:
         # My shares highlights these and follows them live (the confirmation updates in place).
-        request.session[JUST_SHARED] = [s.pk for s in shares]
+        setattr(request, JUST_SHARED, [s.pk for s in shares])
     if shares.replayed:
         messages.warning(request, f"Already shared on {names}: this form was sent before, so nothing new was posted.")
     elif when:
@@ -202,7 +217,7 @@ def _submit(request: HttpRequest, *, item: ContentItem, posted: QueryDict) -> di
     return {}
 
 
-JUST_SHARED = "chorus_just_shared"  # session key: the shares the last submitted dialog made
+JUST_SHARED = "chorus_just_shared"  # request attribute: the shares the submitted dialog made
 IN_FLIGHT = (ShareStatus.QUEUED, ShareStatus.POSTING)
 # A scheduled share this close to its time is followed too: it is about to go out.
 SCHEDULED_SOON = timedelta(minutes=2)
@@ -232,7 +247,7 @@ def my_shares(request: HttpRequest) -> HttpResponse:
     static/js/share-status.js (``share_status``); without JavaScript, a Refresh link."""
     shares = shares_for_user(request.user).order_by("-created_at")
     page = Paginator(shares, 25).get_page(request.GET.get("page"))
-    just_shared = set(request.session.pop(JUST_SHARED, []) or [])
+    just_shared = _shared_ids(request.GET.get("shared", ""))
     rows = _rows(list(page.object_list), just_shared)
     return render(request, "advocacy/my_shares.html", {
         "page": page,

@@ -45,8 +45,9 @@ def test_a_submitted_form_creates_the_share_and_says_so(client, ann, django_capt
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(url(item), {"networks": ["linkedin"], "text_linkedin": "My words",
                                            "idempotency_key": "k", "when": "now"})
-    assert response.status_code == 302 and response["Location"] == reverse("my_shares")
-    assert Share.objects.get().text == "My words"
+    made = Share.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"{reverse('my_shares')}?shared={made.pk}"
+    assert made.text == "My words"
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "Sharing on LinkedIn… you'll see it posted in a moment."
     ]

@@ -132,12 +132,18 @@ def test_my_shares_without_anything_in_flight_hides_the_note(client, ann):
 def test_the_confirmation_follows_the_shares_just_made(client, ann, django_capture_on_commit_callbacks):
     item = published_item(title="Our launch")
     with django_capture_on_commit_callbacks(execute=False):  # the worker has not run yet
-        client.post(reverse("share_dialog", args=[item.pk]), {
+        response = client.post(reverse("share_dialog", args=[item.pk]), {
             "networks": ["linkedin"], "text_linkedin": "Proud", "idempotency_key": "k", "when": "now"})
     made = Share.objects.get()
-    page = BeautifulSoup(client.get(reverse("my_shares")).content, "html.parser")
+    # The new shares' ids travel in the address (no session write after the shares are saved).
+    assert response["Location"] == f"{reverse('my_shares')}?shared={made.pk}"
+    assert "chorus_just_shared" not in client.session
+    page = BeautifulSoup(client.get(response["Location"]).content, "html.parser")
     [line] = page.select(".share-confirmation [data-summary-for]")
     assert int(line["data-summary-for"]) == made.pk and line.get_text().strip() == "Queued for LinkedIn…"
     assert "just-shared" in page.find("tr", attrs={"data-share-id": str(made.pk)})["class"]
-    # Once: the next visit is the plain list.
+    # The plain list has no confirmation; nor does an address naming someone else's share.
     assert not BeautifulSoup(client.get(reverse("my_shares")).content, "html.parser").select(".share-confirmation")
+    other = share(UserFactory(email="bob@example.com"), "queued")
+    foreign = BeautifulSoup(client.get(f"{reverse('my_shares')}?shared={other.pk},x,,9").content, "html.parser")
+    assert not foreign.select(".share-confirmation")
