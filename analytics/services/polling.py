@@ -29,6 +29,13 @@ What the providers refuse is remembered, so it is not asked for again and again:
 Budgets are charged for the HTTP calls the adapter actually made (``metrics_calls``),
 never for the calls planned: a refused metric, a post found missing half-way or a batch
 that failed early costs only what it really cost.
+
+A sweep at scale (100,000 X posts and 10,000 LinkedIn authors, BENCHMARKS.md B5) writes
+what it read in groups (``_Pending``: snapshots, the rows' totals and schedule, API usage,
+one transaction per ``WRITE_ROWS`` rows) rather than a transaction per batch, reuses one
+LinkedIn adapter (one HTTP connection) for every author, and decrypts only the LinkedIn
+authors' tokens (X reads use the app's). Reads of a sweep that dies before writing them
+are simply read again when their lease runs out.
 """
 
 import logging
@@ -50,6 +57,7 @@ from advocacy.services.tokens import account_access_token, account_mark_needs_re
 from analytics.models import ApiUsage, EngagementSnapshot, MetricsDenial, ShareMetrics
 from analytics.periods import next_utc_midnight, utc_day
 from analytics.services.rollups import poll_schedule, share_days_rebuild
+from core.bulk import bulk_update_values
 from core.redis import get_redis
 from core.retry import backoff
 from networks import (
@@ -66,6 +74,7 @@ from networks.registry import get_adapter
 logger = logging.getLogger(__name__)
 
 X_CHUNK = 100
+WRITE_ROWS = 500  # reads written per transaction
 FIRST_DAY = timedelta(days=1)
 CONFIG_DELAY = timedelta(hours=1)
 RETRY_WAIT = 15 * 60  # seconds, after a provider error without a Retry-After
@@ -118,6 +127,7 @@ def engagement_poll_due(
     due = _claim(now)
     if not due:
         return result
+    pending = _Pending()
     by_network: dict[str, list[ShareMetrics]] = defaultdict(list)
     for row in due:
         account = row.share.account
@@ -127,10 +137,13 @@ def engagement_poll_due(
             continue
         by_network[row.share.network].append(row)
     pairs: set[tuple[int, date]] = set()
-    if by_network.get("x"):
-        pairs |= _poll_x(by_network["x"], now, adapter_factory, result)
-    if by_network.get("linkedin"):
-        pairs |= _poll_linkedin(by_network["linkedin"], now, adapter_factory, result)
+    try:
+        if by_network.get("x"):
+            pairs |= _poll_x(by_network["x"], now, adapter_factory, result, pending)
+        if by_network.get("linkedin"):
+            pairs |= _poll_linkedin(by_network["linkedin"], now, adapter_factory, result, pending)
+    finally:
+        pending.write()
     share_days_rebuild(pairs)
     return result
 
@@ -146,9 +159,12 @@ def _claim(now: datetime) -> list[ShareMetrics]:
         return []
     lease = now + timedelta(minutes=15)
     ShareMetrics.objects.filter(share_id__in=ids, next_poll_at__lte=now).update(next_poll_at=lease)
+    # The tokens stay encrypted here (two decryptions per row were a fifth of a large
+    # sweep): X reads with the app's token, LinkedIn loads its authors' (``_with_tokens``).
     return list(
         ShareMetrics.objects.filter(share_id__in=ids, next_poll_at=lease)
         .select_related("share", "share__account")
+        .defer("share__account__access_token", "share__account__refresh_token")
     )
 
 
@@ -196,7 +212,7 @@ def _reserve_x_lookup(now: datetime) -> float:
     return 0.0
 
 
-def _poll_x(rows, now, adapter_factory, result: PollResult) -> set[tuple[int, date]]:
+def _poll_x(rows, now, adapter_factory, result: PollResult, pending: "_Pending") -> set[tuple[int, date]]:
     today = utc_day(now)
     ready = []
     for row in rows:
@@ -234,7 +250,7 @@ def _poll_x(rows, now, adapter_factory, result: PollResult) -> set[tuple[int, da
             _settle_x_lookup(now, made)
             result.calls["x"] += made
             if made:
-                _usage("x", today, calls=made, posts=0, billed=0, cost=Decimal("0"))
+                pending.usage("x", today, calls=made, posts=0, billed=0, cost=Decimal("0"))
             result.delayed += len(chunk)
             result.errors.append(f"x: {exc}")
             delay = CONFIG_DELAY if isinstance(exc, ConfigError | AuthError) else _backoff(
@@ -248,10 +264,10 @@ def _poll_x(rows, now, adapter_factory, result: PollResult) -> set[tuple[int, da
         if adapter.denied_metrics:  # app-token reads: the app's access level, not an account's
             logger.warning("X refused metrics %s to Chorus's app", sorted(adapter.denied_metrics))
         billed = sum(1 for r in chunk if r.last_read_day != today) if made else 0
-        _usage("x", today, calls=made, posts=len(chunk), billed=billed,
-               cost=billed * Decimal(str(settings.X_COST_READ)))
+        pending.usage("x", today, calls=made, posts=len(chunk), billed=billed,
+                      cost=billed * Decimal(str(settings.X_COST_READ)))
         # Deleted, protected or not returned: X will not give it to us later either.
-        pairs |= _store(chunk, metrics, adapter.unavailable, now, "x", stop_unavailable=True)
+        pairs |= _store(chunk, metrics, adapter.unavailable, now, "x", pending, stop_unavailable=True)
         result.polled += len(chunk)
     return pairs
 
@@ -311,10 +327,15 @@ def _scope_key(scopes: str) -> frozenset[str]:
     return frozenset(scopes.replace(",", " ").split())
 
 
-def _denied_metrics(account: SocialAccount) -> frozenset[str]:
+_UNKNOWN = object()
+
+
+def _denied_metrics(account: SocialAccount, denial=_UNKNOWN) -> frozenset[str]:
     """The metrics this account's connection was refused, while its scopes are the ones it
-    had then. New scopes (a reconnect that granted more): forgotten, and asked again."""
-    denial = MetricsDenial.objects.filter(account=account).first()
+    had then. New scopes (a reconnect that granted more): forgotten, and asked again.
+    ``denial``: the account's ``MetricsDenial`` (or None) when already looked up."""
+    if denial is _UNKNOWN:
+        denial = MetricsDenial.objects.filter(account=account).first()
     if denial is None:
         return frozenset()
     if _scope_key(denial.scopes) != _scope_key(account.scopes):
@@ -332,7 +353,15 @@ def _record_denied(account: SocialAccount, metrics: set[str], now: datetime) -> 
     )
 
 
-def _poll_linkedin(rows, now, adapter_factory, result: PollResult) -> set[tuple[int, date]]:
+def _with_tokens(account_ids: list[int]) -> dict[int, SocialAccount]:
+    """The accounts with their (decrypted) tokens, a query per 2,000."""
+    out: dict[int, SocialAccount] = {}
+    for start in range(0, len(account_ids), 2000):
+        out.update(SocialAccount.objects.in_bulk(account_ids[start:start + 2000]))
+    return out
+
+
+def _poll_linkedin(rows, now, adapter_factory, result: PollResult, pending: "_Pending") -> set[tuple[int, date]]:
     by_account: dict[int, list[ShareMetrics]] = defaultdict(list)
     for row in rows:
         account = row.share.account
@@ -348,9 +377,18 @@ def _poll_linkedin(rows, now, adapter_factory, result: PollResult) -> set[tuple[
         else:
             by_account[account.pk].append(row)
     pairs: set[tuple[int, date]] = set()
-    for batch in by_account.values():
-        account = batch[0].share.account
-        denied = _denied_metrics(account)
+    accounts = _with_tokens(list(by_account))
+    denials = {d.account_id: d for start in range(0, len(by_account), 2000)
+               for d in MetricsDenial.objects.filter(account_id__in=list(by_account)[start:start + 2000])}
+    adapter: NetworkAdapter | None = None  # one for every author: one HTTP connection, kept alive
+    for account_id, batch in by_account.items():
+        account = accounts.get(account_id)
+        if account is None:  # disconnected meanwhile
+            for row in batch:
+                _skip(row, now, "The author's connection needs reconnecting: not polled.")
+            result.skipped += len(batch)
+            continue
+        denied = _denied_metrics(account, denials.get(account_id))
         wanted = [m for m in METRICS if m not in denied]
         if not wanted:
             # Every metric was refused to these scopes: no call until they change.
@@ -364,9 +402,10 @@ def _poll_linkedin(rows, now, adapter_factory, result: PollResult) -> set[tuple[
             _delay(batch, next_utc_midnight(now), "LinkedIn analytics budget for today is used up.")
             result.delayed += len(batch)
             continue
-        adapter = adapter_factory("linkedin")
+        adapter = adapter or adapter_factory("linkedin")
         adapter.metrics_calls = 0
         adapter.denied_metrics = set()
+        adapter.unavailable = {}
         metrics: dict[str, PostMetrics] = {}
         failure: NetworkError | None = None
         try:
@@ -378,8 +417,8 @@ def _poll_linkedin(rows, now, adapter_factory, result: PollResult) -> set[tuple[
         _settle_linkedin(now, planned, made)
         result.calls["linkedin"] += made
         if made or failure is None:
-            _usage("linkedin", utc_day(now), calls=made, posts=0 if failure else len(batch), billed=0,
-                   cost=Decimal("0"))
+            pending.usage("linkedin", utc_day(now), calls=made, posts=0 if failure else len(batch), billed=0,
+                          cost=Decimal("0"))
         refused = set(adapter.denied_metrics)
         if isinstance(failure, RejectedError) and failure.status == 403:
             refused |= set(METRICS)  # an adapter that raised its 403 instead of listing it
@@ -406,7 +445,7 @@ def _poll_linkedin(rows, now, adapter_factory, result: PollResult) -> set[tuple[
             result.delayed += len(batch)
             result.errors.append(f"linkedin: {failure}")
             continue
-        pairs |= _store(batch, metrics, adapter.unavailable, now, "linkedin", not_read=denied | refused)
+        pairs |= _store(batch, metrics, adapter.unavailable, now, "linkedin", pending, not_read=denied | refused)
         result.polled += len(batch)
     return pairs
 
@@ -422,15 +461,55 @@ def _usage(network: str, day: date, *, calls: int, posts: int, billed: int, cost
     )
 
 
+class _Pending:
+    """What a sweep read and has not written yet: snapshots, the rows' new totals and
+    schedule, and API usage per network and day. Written in one transaction every
+    ``WRITE_ROWS`` rows and when the sweep ends (even one that failed half-way)."""
+
+    def __init__(self) -> None:
+        self.rows: list[ShareMetrics] = []
+        self.snapshots: list[EngagementSnapshot] = []
+        self.usages: dict[tuple[str, date], list] = {}
+
+    def usage(self, network: str, day: date, *, calls: int, posts: int, billed: int, cost: Decimal) -> None:
+        totals = self.usages.setdefault((network, day), [0, 0, 0, Decimal("0")])
+        for i, value in enumerate((calls, posts, billed, cost)):
+            totals[i] += value
+
+    def add(self, rows: list[ShareMetrics], snapshots: list[EngagementSnapshot]) -> None:
+        self.rows.extend(rows)
+        self.snapshots.extend(snapshots)
+        if len(self.rows) >= WRITE_ROWS:
+            self.write()
+
+    def write(self) -> None:
+        if not (self.rows or self.snapshots or self.usages):
+            return
+        with transaction.atomic():
+            EngagementSnapshot.objects.bulk_create(self.snapshots, batch_size=500)
+            # One UPDATE … FROM (VALUES …) per 500 rows: Django's bulk_update (a CASE per
+            # row and field) was 59 % of a sweep's CPU (BENCHMARKS.md, B5).
+            bulk_update_values(
+                self.rows,
+                ["stage", "next_poll_at", "polls", "last_polled_at", "last_read_day", "reactions", "comments",
+                 "reshares", "impressions", "members_reached", "note", "updated_at"],
+                batch_size=500,
+            )
+            for (network, day), (calls, posts, billed, cost) in self.usages.items():
+                _usage(network, day, calls=calls, posts=posts, billed=billed, cost=cost)
+        self.rows, self.snapshots, self.usages = [], [], {}
+
+
 # The counts a LinkedIn metric fills. A metric that was not read (skipped or refused) comes
 # back as 0: the stored count stands instead, so no false "unlike" is recorded.
 _COUNT_OF_METRIC = {"REACTION": "reactions", "COMMENT": "comments", "RESHARE": "reshares"}
 
 
 def _store(rows: list[ShareMetrics], metrics: dict[str, PostMetrics], unavailable: dict[str, str],
-           now: datetime, network: str, *, stop_unavailable: bool = False,
+           now: datetime, network: str, pending: _Pending, *, stop_unavailable: bool = False,
            not_read: frozenset[str] | set[str] = frozenset()) -> set[tuple[int, date]]:
-    """Write a snapshot per post read, move the latest totals and the schedule on.
+    """A snapshot per post read, the latest totals and the schedule moved on (written by
+    ``pending``).
     ``stop_unavailable``: a post the network calls unavailable is never polled again
     (otherwise only one it could not find). ``not_read``: metrics this read left out (their
     stored counts are kept). Returns the (share, day) pairs whose rollups changed."""
@@ -470,12 +549,5 @@ def _store(rows: list[ShareMetrics], metrics: dict[str, PostMetrics], unavailabl
         pairs.add((share.pk, today))
         if first_impressions:
             pairs.add((share.pk, row.posted_day))  # the potential-reach stand-in goes away
-    with transaction.atomic():
-        EngagementSnapshot.objects.bulk_create(snapshots, batch_size=500)
-        ShareMetrics.objects.bulk_update(
-            rows,
-            ["stage", "next_poll_at", "polls", "last_polled_at", "last_read_day", "reactions", "comments",
-             "reshares", "impressions", "members_reached", "note", "updated_at"],
-            batch_size=500,
-        )
+    pending.add(rows, snapshots)
     return pairs

@@ -8,16 +8,43 @@ from django.utils import timezone
 from analytics import charts
 from analytics.definitions import DEFINITIONS, tooltips
 from analytics.forms import AnalyticsFilterForm
-from analytics.periods import utc_day
+from analytics.periods import PRESETS, DateRange, preset_period, utc_day
 from analytics.selectors import dashboard as board
 from analytics.services.clicks import clicks_buffered
 
 PERMISSION = "analytics.view_dashboard"
 
 
+def _preset_named(period: DateRange, today, prefer: str = "") -> str:
+    """The quick period (a PRESETS key) that is exactly ``period`` today, ``prefer`` first."""
+    for key in [prefer, *PRESETS] if prefer else PRESETS:
+        if key in PRESETS and preset_period(key, today) == period:
+            return key
+    return ""
+
+
 def _filters(request: HttpRequest):
-    form = AnalyticsFilterForm(request.GET or None)
-    return form, form.filters(utc_day(timezone.now()))
+    """The filter form, showing the period the page really displays, and the filters.
+
+    Without a period or dates the page shows the default one (ANALYTICS_DEFAULT_DAYS): the
+    period control says which ("Last 28 days"), or shows its dates if no quick period is it.
+    """
+    today = utc_day(timezone.now())
+    default = board.default_period(today)
+    default_key = _preset_named(default, today)
+    data = request.GET.copy() if request.GET else None
+    if data is not None and default_key and not any(data.get(k) for k in ("period", "start", "end")):
+        data["period"] = default_key
+    initial = {"period": default_key} if default_key else {"start": default.start, "end": default.end}
+    form = AnalyticsFilterForm(data, initial=initial)
+    return form, form.filters(today)
+
+
+def period_name(form: AnalyticsFilterForm, period: DateRange, today) -> str:
+    """What the displayed period is called ("Last 28 days"), or "" for custom dates."""
+    chosen = form.cleaned_data.get("period", "") if form.is_bound and form.is_valid() else ""
+    key = _preset_named(period, today, prefer=chosen)
+    return PRESETS.get(key, "")
 
 
 @login_required
@@ -28,18 +55,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     previous = board.kpis(f.replace_period(f.period.previous()))
     series = board.daily_series(f)
     days = [p.day for p in series]
+    shares = [p.shares for p in series]
+    clicks, unique = [p.clicks for p in series], [p.unique_clicks for p in series]
     context = {
         "form": form,
         "f": f,
+        "period_name": period_name(form, f.period, utc_day(timezone.now())),
         "kpis": kpis,
         "previous": previous,
         "series": series,
-        "shares_chart": charts.bar_chart(days, {"Shares": [p.shares for p in series]}, nonce=request.csp_nonce),
+        "shares_chart": charts.bar_chart(days, {"Shares": shares}, nonce=request.csp_nonce),
+        "shares_table": charts.data_table(days, {"Shares": shares}, caption="Shares per day"),
         "shares_legend": charts.legend(["Shares"]),
         "clicks_legend": charts.legend(["Clicks", "Unique clicks"]),
-        "clicks_chart": charts.line_chart(days, {
-            "Clicks": [p.clicks for p in series], "Unique clicks": [p.unique_clicks for p in series],
-        }, nonce=request.csp_nonce),
+        "clicks_chart": charts.line_chart(days, {"Clicks": clicks, "Unique clicks": unique},
+                                          nonce=request.csp_nonce),
+        "clicks_table": charts.data_table(days, {"Clicks": clicks, "Unique": unique}, caption="Clicks per day"),
         "top_content": list(board.top_content(f)),
         "top_advocates": list(board.top_advocates(f)),
         "hidden_advocates": board.hidden_advocates(f),

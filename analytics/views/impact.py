@@ -25,6 +25,8 @@ def my_impact(request: HttpRequest) -> HttpResponse:
     period = calendar_period(period_key, today)
     recent = DateRange(today - timedelta(days=CHART_DAYS - 1), today)
     by_day = mine.my_clicks_by_day(user, recent)
+    days = [d.day for d in by_day]
+    day_clicks, day_unique = [d.clicks for d in by_day], [d.unique_clicks for d in by_day]
     page = Paginator(mine.my_shares(user), 20).get_page(request.GET.get("page"))
     clicks = mine.share_clicks([s.pk for s in page.object_list])
     rows = [(s, clicks.get(s.pk, {}), getattr(s, "metrics", None)) for s in page.object_list]
@@ -35,11 +37,10 @@ def my_impact(request: HttpRequest) -> HttpResponse:
         "totals": mine.my_totals(user, period),
         "standings": mine.standings(user, today),
         "by_day": by_day,
-        "clicks_chart": charts.line_chart(
-            [d.day for d in by_day],
-            {"Clicks": [d.clicks for d in by_day], "Unique clicks": [d.unique_clicks for d in by_day]},
-            height=240, nonce=request.csp_nonce,
-        ),
+        "clicks_chart": charts.line_chart(days, {"Clicks": day_clicks, "Unique clicks": day_unique}, height=240,
+                                          nonce=request.csp_nonce),
+        "clicks_table": charts.data_table(days, {"Clicks": day_clicks, "Unique": day_unique},
+                                          caption="My clicks per day"),
         "clicks_legend": charts.legend(["Clicks", "Unique clicks"]),
         "page": page,
         "rows": rows,

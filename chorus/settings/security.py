@@ -83,7 +83,7 @@ def _origin(url: str) -> list[str]:
 # in templates, from csp.context_processors.nonce) and the nonce is added only when used.
 # Styles: our own files too, no 'unsafe-inline' (injected CSS can still exfiltrate and
 # restyle a page), so no style="" attribute and no bare <style> anywhere, the admin
-# included. The pygal charts' own <style> element carries the request's nonce
+# included. The analytics charts' own <style> element carries the request's nonce
 # (analytics/charts.py); computed bar widths are classes (core/widths.py,
 # static/css/widths.css) and legend colours are SVG fill attributes. JavaScript may still
 # set element.style (CSSOM), which CSP allows.

@@ -5,7 +5,7 @@ runs the real middleware) and listens for trouble: console errors and warnings (
 logs every CSP refusal there, the email preview's frame included), uncaught page errors,
 and `securitypolicyviolation` events recorded by a listener installed before any page
 script runs. The policy has no 'unsafe-inline' for scripts or styles, so the pages that
-used to need it are all here: the analytics charts (pygal's nonced <style>), the bars and
+used to need it are all here: the analytics charts (their nonced <style>), the bars and
 legends, the admin's progress bars and status pills, and the email preview (the email's
 inline styles, under its own policy in a sandboxed frame). The scripts that matter are
 exercised too: the share dialog's character counter and the admin's live post previews.
@@ -117,10 +117,10 @@ def test_portal_and_admin_run_under_the_policy_without_violations(admin_user, li
         assert page.get_by_text("Welcome to Chorus").is_visible()
         assert style_of(page, ".notes", "listStyleType") == "none"  # chorus.css, no inline <style>
 
-        # Analytics: pygal's <style> runs on the nonce; bars and swatches without style="".
+        # Analytics: the charts' <style> runs on the nonce; bars and swatches without style="".
         trouble.visit(f"{base}{reverse('analytics_dashboard')}")
         assert page.locator(".chart svg").count() == 2
-        assert style_of(page, ".chart svg .axis text", "fontSize") == "13px"  # pygal's CSS applied
+        assert style_of(page, ".chart svg .axis text", "fontSize") == "13px"  # the chart's nonced CSS applied
         first_step = page.locator(".funnel .bar span").first
         assert first_step.get_attribute("class") == "w-100"
         assert first_step.evaluate("(s) => s.getBoundingClientRect().width / s.parentElement.clientWidth") > 0.99

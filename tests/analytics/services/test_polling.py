@@ -523,3 +523,51 @@ def test_an_x_batch_that_made_no_call_costs_nothing(no_redis):
     result = engagement_poll_due(adapter_factory=Unconfigured())
     assert result.delayed == 1 and result.calls["x"] == 0
     assert not ApiUsage.objects.exists()
+
+
+# --------------------------------------------------------------------------- at scale (B5)
+
+
+def test_a_sweep_writes_its_reads_in_groups_not_a_transaction_per_batch(no_redis):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    shares = x_shares(400, posted_at=timezone.now() - 2 * HOUR)
+    make_due(shares)
+    fake = CountingAdapter()
+    with CaptureQueriesContext(connection) as queries:
+        result = engagement_poll_due(adapter_factory=fake)
+    assert len(fake.calls) == 4 and result.polled == 400
+    sqls = [q["sql"] for q in queries.captured_queries]
+    # Four X batches, one write of what they read: one usage update, not one per batch.
+    assert sum(sql.startswith('UPDATE "analytics_apiusage"') for sql in sqls) == 1
+    readings = [sql for sql in sqls if sql.startswith('UPDATE "analytics_sharemetrics" SET "stage"')]
+    assert readings and all("CASE" not in sql and "FROM (VALUES" in sql for sql in readings)
+    usage = ApiUsage.objects.get(network="x")
+    assert (usage.calls, usage.posts_read, usage.billed_reads) == (4, 400, 400)
+    assert EngagementSnapshot.objects.count() == 400
+    assert ShareMetrics.objects.filter(polls=1, stage=1, note="").count() == 400
+    assert not ShareMetrics.objects.filter(next_poll_at__lte=timezone.now() + timedelta(minutes=30))
+
+
+def test_linkedin_authors_share_one_adapter_and_are_read_with_their_own_tokens(mocked, redis_url):
+    with freeze_time(POSTED + timedelta(minutes=1)):
+        accounts = [SocialAccountFactory(network="linkedin", scopes=LI_SCOPES) for _ in range(3)]
+        shares = [posted_share(network="linkedin", account=a, posted_at=POSTED) for a in accounts]
+        rollup_run()
+    mocked.add_callback(responses.GET, LI_ANALYTICS, callback=analytics_answer(
+        {"IMPRESSION": 40, "REACTION": 2, "COMMENT": 1, "RESHARE": 0, "MEMBERS_REACHED": 30}))
+    made = []
+
+    def factory(network):
+        made.append(network)
+        return get_adapter(network)
+
+    with freeze_time(POSTED + timedelta(hours=1, seconds=30)):
+        result = engagement_poll_due(adapter_factory=factory)
+    assert result.polled == 3 and made == ["linkedin"]
+    tokens = {call.request.headers["Authorization"] for call in mocked.calls}
+    assert tokens == {f"Bearer {SocialAccount.objects.get(pk=a.pk).access_token}" for a in accounts}
+    assert len(tokens) == 3
+    assert len(mocked.calls) == 15 and ApiUsage.objects.get(network="linkedin").calls == 15
+    assert all(ShareMetrics.objects.get(share=s).impressions == 40 for s in shares)
