@@ -3,6 +3,7 @@
 import core.crypto
 import django.db.models.deletion
 from django.conf import settings
+from core.migration_ops import keep_sqlite_sequence
 from django.db import migrations, models
 
 
@@ -13,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [
+    operations = keep_sqlite_sequence(["notifications_notification"], [
         migrations.AddField(
             model_name='notification',
             name='push_claim',
@@ -38,4 +39,4 @@ class Migration(migrations.Migration):
                 'ordering': ['-created_at', '-pk'],
             },
         ),
-    ]
+    ])
