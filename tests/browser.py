@@ -45,3 +45,10 @@ def axe_serious(results) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def my_shares_after_sharing(base: str):
+    """My shares as the share dialog lands on it (``?shared=<ids>`` names the new shares)."""
+    import re
+
+    return re.compile(re.escape(f"{base}/shares/") + r"(\?shared=[0-9,]+)?$")

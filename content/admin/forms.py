@@ -115,6 +115,11 @@ class ContentItemForm(forms.ModelForm):
 class ShareTextInlineFormSet(forms.BaseInlineFormSet):
     """Every suggested text must fit its network with the disclosure and tracked link added."""
 
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:  # a tabular inline's column header is not the checkbox's label
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Delete this suggested text"
+
     def clean(self) -> None:
         super().clean()
         item: ContentItem = self.instance

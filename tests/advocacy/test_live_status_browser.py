@@ -25,7 +25,7 @@ from chorus.celery import app as celery_app
 from content.models import ComplianceSettings
 from core.queueing import task_named
 from tests.advocacy.test_share_again_browser import log_in
-from tests.browser import employee_with_linkedin, launch_chromium
+from tests.browser import employee_with_linkedin, launch_chromium, my_shares_after_sharing
 from tests.factories import published_item
 
 pytestmark = pytest.mark.browser
@@ -102,7 +102,7 @@ def test_my_shares_follows_a_share_to_posted_and_a_failure_to_retry(ann, network
         # Share: My shares says it is queued and that it is following it.
         page.goto(f"{base}{reverse('share_dialog', args=[item.pk])}")
         page.get_by_role("button", name="Share").click()
-        page.wait_for_url(f"{base}{reverse('my_shares')}")
+        page.wait_for_url(my_shares_after_sharing(base))
         row = page.locator("tr[data-share-id]").first
         assert row.get_attribute("data-share-status") == "queued"
         assert row.locator(".pill").inner_text() == "Queued"
@@ -130,7 +130,7 @@ def test_my_shares_follows_a_share_to_posted_and_a_failure_to_retry(ann, network
         networks.faults.next("forbidden", network="linkedin", group="post")
         page.goto(f"{base}{reverse('share_dialog', args=[other.pk])}")
         page.get_by_role("button", name="Share").click()
-        page.wait_for_url(f"{base}{reverse('my_shares')}")
+        page.wait_for_url(my_shares_after_sharing(base))
         page.evaluate("window.__chorusStillHere = true")
         failing = page.locator("tr[data-share-id]").first
         failing_id = int(failing.get_attribute("data-share-id"))
@@ -143,7 +143,7 @@ def test_my_shares_follows_a_share_to_posted_and_a_failure_to_retry(ann, network
 
         # Retry (a form: the page reloads) queues it again, and it is followed to posted.
         failed.get_by_role("button", name="Retry").click()
-        page.wait_for_url(f"{base}{reverse('my_shares')}")
+        page.wait_for_url(my_shares_after_sharing(base))
         assert page.locator(".messages").inner_text() == "Trying again…"
         page.locator(f'tr[data-share-id="{failing_id}"][data-share-status=queued]').wait_for()
         page.evaluate("window.__chorusStillHere = true")
@@ -207,7 +207,7 @@ def test_the_preview_follows_the_text_and_another_wording_cycles(ann, networks, 
         box.fill("Posting exactly this")
         shown = preview.inner_text()
         page.get_by_role("button", name="Share").click()
-        page.wait_for_url(f"{base}{reverse('my_shares')}")
+        page.wait_for_url(my_shares_after_sharing(base))
         browser.close()
 
     assert errors == []

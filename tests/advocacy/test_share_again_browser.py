@@ -17,7 +17,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, sync_playwright
 
 from advocacy.models import Share
-from tests.browser import employee_with_linkedin, launch_chromium
+from tests.browser import employee_with_linkedin, launch_chromium, my_shares_after_sharing
 from tests.factories import published_item
 
 pytestmark = pytest.mark.browser
@@ -41,7 +41,7 @@ def log_in(page: Page, base: str, email: str) -> None:
 def test_share_then_back_then_share_posts_once(ann, networks, live_server):
     item = published_item(url="https://example.com/story", texts=[("linkedin", "Proud of this launch")])
     dialog_url = f"{live_server.url}{reverse('share_dialog', args=[item.pk])}"
-    my_shares_url = f"{live_server.url}{reverse('my_shares')}"
+    my_shares_url = my_shares_after_sharing(live_server.url)
 
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)

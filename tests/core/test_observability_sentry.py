@@ -13,6 +13,8 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import sentry_sdk
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.http import HttpRequest
 from django.urls import path
 
@@ -91,7 +93,15 @@ def test_an_error_reaches_sentry_without_tokens_or_personal_data(capture_server,
     }
     setup_testing_defaults(environ)
     statuses = []
-    body = b"".join(WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    # As Django's test client does: the handler must not close the test's database connection
+    # between requests (on PostgreSQL the test's transaction would go with it).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     assert statuses[0].startswith("500") and body
     sentry_sdk.flush(timeout=5)
 
