@@ -13,8 +13,9 @@ OUTBOUND_HTTP_TIMEOUT: tuple[float, float] = tuple(
 )  # type: ignore[assignment]
 
 NETWORKS_SANDBOX: bool = env.bool("NETWORKS_SANDBOX", default=DEBUG)
-SANDBOX_URL: str = env.str("SANDBOX_URL", default="http://127.0.0.1:8765").rstrip("/")
 SANDBOX_PORT: int = env.int("SANDBOX_PORT", default=8765)
+# Follows SANDBOX_PORT (make run starts the sandbox there), unless set itself.
+SANDBOX_URL: str = env.str("SANDBOX_URL", default=f"http://127.0.0.1:{SANDBOX_PORT}").rstrip("/")
 
 # --- LinkedIn (Sign In with LinkedIn using OpenID Connect + Share on LinkedIn) ---
 LINKEDIN_CLIENT_ID: str = env.str("LINKEDIN_CLIENT_ID", default="chorus-sandbox-linkedin" if NETWORKS_SANDBOX else "")

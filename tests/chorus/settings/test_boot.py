@@ -63,3 +63,14 @@ def test_development_installs_the_sandbox_and_demo_apps():
     result = boot(LOAD_ALL, DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert "APPS ['sandbox', 'demo']" in result.stdout
+
+
+def test_the_sandbox_address_follows_its_port():
+    """make run starts the sandbox on SANDBOX_PORT: Chorus must post there, not to 8765."""
+    check = ("import django; django.setup(); from django.conf import settings; "
+             "print('URL', settings.SANDBOX_URL, settings.X_API_URL)")
+    moved = boot(check, DEBUG="1", SANDBOX_PORT="8124")
+    assert moved.returncode == 0, moved.stderr
+    assert "URL http://127.0.0.1:8124 http://127.0.0.1:8124/x" in moved.stdout
+    pinned = boot(check, DEBUG="1", SANDBOX_PORT="8124", SANDBOX_URL="http://sandbox.internal:9000")
+    assert "URL http://sandbox.internal:9000 " in pinned.stdout
