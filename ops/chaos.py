@@ -68,6 +68,7 @@ from ops.client import (  # noqa: E402
     NotOffered,
     Portal,
     api_tokens,
+    landed_on_my_shares,
     sandbox_faults,
     sandbox_posts,
     sandbox_requests,
@@ -252,7 +253,7 @@ class Chaos:
                 client = person["portal"] if channel == "web" else person["api"]
                 answer = client.share(item, network, text)
                 status = answer.status_code
-                saved = status == 201 or (status == 302 and answer.headers.get("Location", "").endswith("/shares/"))
+                saved = status == 201 or landed_on_my_shares(answer)
             except NotOffered:  # the dialog refused before sending: counted with the 4xx refusals
                 status, saved = 409, False
             except Exception:  # noqa: BLE001  (no answer at all counts as a server error)

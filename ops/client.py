@@ -16,6 +16,13 @@ from bs4 import BeautifulSoup
 
 from ops.stack import DEMO_PASSWORD, Stack
 
+
+def landed_on_my_shares(answer: requests.Response) -> bool:
+    """The share dialog saved the shares: a redirect to My shares (``/shares/?shared=<ids>``)."""
+    from urllib.parse import urlsplit
+
+    return answer.status_code == 302 and urlsplit(answer.headers.get("Location", "")).path.endswith("/shares/")
+
 TERMINAL = {"posted", "failed", "unconfirmed", "cancelled"}
 SHARE_LINK = re.compile(r"/share/(\d+)/")
 

@@ -28,6 +28,7 @@ from ops.client import (  # noqa: E402
     Api,
     Portal,
     api_token,
+    landed_on_my_shares,
     sandbox_posts,
     shares_marked,
     verify_posts,
@@ -68,8 +69,8 @@ class Smoke:
         networks = {item["id"]: item["networks"] for item in api.feed()}
         item_id = next((i for i in items if {"linkedin", "x"} <= set(networks.get(i, []))), items[0])
         answer = portal.share(item_id, "linkedin", f"Worth a read: {marker}-web")
-        self.check("share on LinkedIn through the share dialog", answer.status_code == 302
-                   and answer.headers.get("Location", "").endswith("/shares/"), f"HTTP {answer.status_code}")
+        self.check("share on LinkedIn through the share dialog", landed_on_my_shares(answer),
+                   f"HTTP {answer.status_code} {answer.headers.get('Location', '')}")
         answer = api.share(item_id, "x", f"Worth a read: {marker}-api")
         self.check("share on X through the API", answer.status_code == 201, f"HTTP {answer.status_code}")
 
