@@ -89,3 +89,25 @@ def signals_heard(**signals: Signal) -> Iterator[list[tuple[str, dict]]]:
     finally:
         for name, signal in signals.items():
             signal.disconnect(dispatch_uid=f"tests.signals_heard.{name}")
+
+
+@contextmanager
+def celery_broker(url: str) -> Iterator[None]:
+    """Tasks published for real (not run inline) to the broker at ``url`` (a real Redis, or
+    kombu's ``memory://``), and Celery's connection pools forgotten before and after so no
+    connection to another broker is reused."""
+    from chorus.celery import app
+
+    def forget_pools() -> None:
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    conf = app.conf
+    saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
+    conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=url)
+    forget_pools()
+    try:
+        yield
+    finally:
+        conf.update(saved)
+        forget_pools()

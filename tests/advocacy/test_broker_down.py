@@ -6,30 +6,18 @@ import pytest
 
 from advocacy.models import Share
 from advocacy.services.sharing import ShareRequest, share_create
-from chorus.celery import app as celery_app
 from tests.conftest import free_port
 from tests.factories import SocialAccountFactory, UserFactory, published_item
+from tests.support import celery_broker
 
 pytestmark = pytest.mark.django_db
 
 
-def _reset_connections() -> None:
-    """Forget the app's pools so the next publish connects to the configured URL (the old
-    pools stay open: kombu's global producer registry still hands them out)."""
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def dead_broker():
-    # Celery reads Django's CELERY_-prefixed names, so override those keys.
-    conf = celery_app.conf
-    saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
-    conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
-    _reset_connections()  # nothing listens on that port: every publish fails like a dead Redis
-    yield
-    conf.update(saved)
-    _reset_connections()
+    # Nothing listens on that port: every publish fails like a dead Redis.
+    with celery_broker(f"redis://127.0.0.1:{free_port()}/0"):
+        yield
 
 
 def test_sharing_while_the_broker_is_down_records_the_share_quickly(dead_broker, client, caplog,

@@ -21,34 +21,24 @@ from playwright.sync_api import Page, Route, sync_playwright
 
 from advocacy.models import Share
 from advocacy.services.posting import POST_TASK
-from chorus.celery import app as celery_app
 from content.models import ComplianceSettings
 from core.queueing import task_named
 from tests.advocacy.test_share_again_browser import log_in
 from tests.browser import employee_with_linkedin, launch_chromium, my_shares_after_sharing
 from tests.factories import published_item
+from tests.support import celery_broker
 
 pytestmark = pytest.mark.browser
 
 NOT_RELOADED = "window.__chorusStillHere === true"
 
 
-def _reset_connections() -> None:
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def queued_not_run(monkeypatch):
     """Shares wait on an in-memory broker until the test runs the posting task."""
-    conf = celery_app.conf
-    saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
-    conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL="memory://")
-    _reset_connections()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the worker step, see the module docstring
-    yield
-    conf.update(saved)
-    _reset_connections()
+    with celery_broker("memory://"):
+        yield
 
 
 @pytest.fixture

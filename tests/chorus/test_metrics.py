@@ -12,12 +12,11 @@ from advocacy.models import Share
 from advocacy.services.breaker import breaker_failure
 from advocacy.services.posting import share_post
 from analytics.models import DailyTotals
-from chorus.celery import app as celery_app
 from notifications.models import DeliveryKind, EmailDelivery
 from notifications.services.schedule import weekly_period
 from tests.conftest import free_port
 from tests.factories import SocialAccountFactory, UserFactory, published_item
-from tests.support import connect_account
+from tests.support import celery_broker, connect_account
 
 pytestmark = pytest.mark.django_db
 
@@ -172,26 +171,14 @@ def test_posting_latency_and_provider_errors_from_real_posts(client, metrics_on,
     assert "x" not in {s.labels.get("network") for s in families["chorus_share_posting_latency_seconds"]}
 
 
-def _reset_connections() -> None:
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 def test_queue_length_counts_messages_waiting_in_the_broker(client, metrics_on, redis_url, settings):
-    conf = celery_app.conf
-    saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
-    conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=redis_url)
     settings.CELERY_BROKER_URL = redis_url
-    _reset_connections()
-    try:
+    with celery_broker(redis_url):
         from core.queueing import send
 
         send("advocacy.share_post", 1)
         send("advocacy.share_post", 2)
         send("advocacy.heartbeat")
-    finally:
-        conf.update(saved)
-        _reset_connections()
     families = scrape(client)
     assert value(families, "chorus_queue_length", queue="shares") == 2
     assert value(families, "chorus_queue_length", queue="default") == 1

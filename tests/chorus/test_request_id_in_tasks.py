@@ -18,26 +18,17 @@ from chorus.celery import app as celery_app
 from core.observability.context import current_request_id
 from core.observability.logs import JSON_FIELDS, JsonFormatter, RequestContextFilter
 from tests.factories import UserFactory, published_item
-from tests.support import connect_account
+from tests.support import celery_broker, connect_account
 
 pytestmark = pytest.mark.django_db
 
 REQUEST_ID = "browser-req-5d1e9a"
 
 
-def _reset_connections() -> None:
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def memory_broker():
     """Tasks are published (not run inline) to kombu's in-memory transport."""
-    conf = celery_app.conf
-    saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
-    conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL="memory://")
-    _reset_connections()
-    with celery_app.connection_for_read() as conn:
+    with celery_broker("memory://"), celery_app.connection_for_read() as conn:
         channel = conn.default_channel
         for queue in ("shares", "default", "notify", "metrics"):
             channel.queue_declare(queue)
@@ -45,8 +36,6 @@ def memory_broker():
         yield channel
         for queue in ("shares", "default", "notify", "metrics"):
             channel.queue_purge(queue)
-    conf.update(saved)
-    _reset_connections()
 
 
 @pytest.fixture

@@ -9,27 +9,20 @@ from chorus.celery import app as celery_app
 from core.broker import task_messages
 from core.queueing import task_named
 from tests.conftest import RedisServer
+from tests.support import celery_broker
 
 POST = "advocacy.share_post"
-
-
-def _forget_pools() -> None:
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
 def broker():
     server = RedisServer()
     server.start()
-    conf = celery_app.conf
-    saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
-    conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=server.url)
-    _forget_pools()
-    yield redis.Redis.from_url(server.url)
-    conf.update(saved)
-    _forget_pools()
-    server.stop()
+    try:
+        with celery_broker(server.url):
+            yield redis.Redis.from_url(server.url)
+    finally:
+        server.stop()
 
 
 def test_messages_of_the_task_in_every_priority_list_with_their_ids_and_arguments(broker):

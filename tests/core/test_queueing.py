@@ -15,32 +15,24 @@ import redis
 
 import core.queueing
 from advocacy.models import Share
-from chorus.celery import app as celery_app
 from tests.conftest import RedisServer
 from tests.factories import SocialAccountFactory, UserFactory, published_item
+from tests.support import celery_broker
 
 pytestmark = pytest.mark.django_db
-
-
-def _reset_connections() -> None:
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
 def broker():
     server = RedisServer()
     server.start()
-    conf = celery_app.conf
-    saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
-    conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=server.url)
-    _reset_connections()
-    yield server
-    if server.proc is not None:
-        server.proc.send_signal(signal.SIGCONT)
-    conf.update(saved)
-    _reset_connections()
-    server.stop()
+    try:
+        with celery_broker(server.url):
+            yield server
+            if server.proc is not None:
+                server.proc.send_signal(signal.SIGCONT)
+    finally:
+        server.stop()
 
 
 def _share(client, item, key: str, capture):

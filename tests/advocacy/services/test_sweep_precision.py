@@ -23,13 +23,9 @@ from chorus.celery import app as celery_app
 from tests.advocacy.services.fake_network import make_share
 from tests.conftest import RedisServer, free_port
 from tests.factories import SocialAccountFactory, UserFactory, published_item
+from tests.support import celery_broker
 
 pytestmark = pytest.mark.django_db
-
-
-def _forget_pools() -> None:
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +40,9 @@ def broker_server():
 def broker(broker_server, settings):
     """The Celery broker (and Chorus's Redis) on this module's redis-server, emptied."""
     broker_server.flush()
-    conf = celery_app.conf
-    saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
-    conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker_server.url)
     settings.REDIS_URL = broker_server.url
-    _forget_pools()
-    yield redis.Redis.from_url(broker_server.url)
-    conf.update(saved)
-    _forget_pools()
+    with celery_broker(broker_server.url):
+        yield redis.Redis.from_url(broker_server.url)
 
 
 @pytest.fixture
@@ -213,19 +204,12 @@ def test_a_broker_that_cannot_be_read_falls_back_to_sending_again(share, setting
                                                                   django_capture_on_commit_callbacks):
     """Down (nothing listens): every stale share is sent again, as before, and the sweep
     itself neither fails nor waits for the broker's connection retries."""
-    conf = celery_app.conf
-    saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
-    conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
-    settings.REDIS_URL = conf["CELERY_BROKER_URL"]
-    _forget_pools()
-    try:
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    with celery_broker(settings.REDIS_URL):
         _make_stale(share)
         started = time.monotonic()
         assert _sweep(django_capture_on_commit_callbacks)["redispatched"] == 1
         assert time.monotonic() - started < 5
-    finally:
-        conf.update(saved)
-        _forget_pools()
     assert "could not read the broker's shares queue" in caplog.text
     assert "could not enqueue advocacy.share_post" in caplog.text
     share.refresh_from_db()
