@@ -2,7 +2,7 @@
 gunicorn (2 sync workers, DEBUG off) and Celery (2 processes). Self-contained on purpose
 (ops/ may grow a shared launcher; this one only serves the harness).
 
-Everything lives under ``var/bench/``: the PostgreSQL cluster of each scale is kept there
+Everything lives under ``var/bench/`` (or ``$BENCH_VAR``): the PostgreSQL cluster of each scale is kept there
 (``pg-small``, ``pg-full``) so a seeded database is reused by the next run, logs go to
 ``var/bench/logs``. Redis and the sandbox start empty every run.
 """
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var" / "bench"
+# BENCH_VAR moves it elsewhere (two harness runs side by side each need their own).
+VAR = Path(os.environ.get("BENCH_VAR") or ROOT / "var" / "bench")
 LOGS = VAR / "logs"
 PGBIN = Path(os.environ.get("BENCH_PGBIN", "/usr/lib/postgresql/15/bin"))
 PYTHON = sys.executable
