@@ -1,7 +1,9 @@
-"""Encryption of secrets at rest (OAuth tokens) with Fernet keys from ``TOKEN_ENCRYPTION_KEYS``.
+"""Encryption of secrets at rest (OAuth tokens, SSO secrets, channel webhook URLs, push and
+webhook secrets: every ``EncryptedTextField``) with Fernet keys from ``TOKEN_ENCRYPTION_KEYS``.
 
 The first key encrypts; every key decrypts, so keys can be rotated: put the new key
-first, deploy, run ``manage.py reencrypt_tokens``, then drop the old key.
+first, deploy, run ``manage.py rotate_encryption_keys`` (``core.keyrotation``), then drop
+the old key.
 """
 
 from functools import lru_cache
@@ -17,20 +19,29 @@ class DecryptionError(Exception):
 
 
 @lru_cache(maxsize=4)
-def _multifernet(keys: tuple[str, ...]) -> MultiFernet:
+def _fernets(keys: tuple[str, ...]) -> tuple[Fernet, ...]:
     try:
-        return MultiFernet([Fernet(k.encode()) for k in keys])
+        return tuple(Fernet(k.encode()) for k in keys)
     except (ValueError, TypeError) as exc:
         raise ImproperlyConfigured(
             "TOKEN_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes each)."
         ) from exc
 
 
-def fernet() -> MultiFernet:
+@lru_cache(maxsize=4)
+def _multifernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet(list(_fernets(keys)))
+
+
+def _keys() -> tuple[str, ...]:
     keys = tuple(settings.TOKEN_ENCRYPTION_KEYS)
     if not keys:
         raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEYS is empty.")
-    return _multifernet(keys)
+    return keys
+
+
+def fernet() -> MultiFernet:
+    return _multifernet(_keys())
 
 
 def encrypt(plaintext: str) -> str:
@@ -42,6 +53,19 @@ def decrypt(ciphertext: str) -> str:
         return fernet().decrypt(ciphertext.encode()).decode()
     except InvalidToken as exc:
         raise DecryptionError("A stored secret cannot be decrypted with the configured keys.") from exc
+
+
+def key_index(ciphertext: str) -> int | None:
+    """The position in ``TOKEN_ENCRYPTION_KEYS`` of the key that decrypts ``ciphertext``
+    (0: the first, which encrypts; more: an older key), or None when no key does."""
+    token = ciphertext.encode()
+    for index, key in enumerate(_fernets(_keys())):
+        try:
+            key.decrypt(token)
+        except InvalidToken:
+            continue
+        return index
+    return None
 
 
 def rotate(ciphertext: str) -> str:

@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from advocacy.models import SocialAccount
+from core.crypto import encrypt, key_index
 from tests.factories import SocialAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +43,14 @@ def test_key_rotation(settings):
     fresh = SocialAccount.objects.get(pk=account.pk)
     assert (fresh.access_token, fresh.refresh_token) == ("secret-one", "secret-two")
     assert Fernet(new_key.encode()).decrypt(after[0].encode()) == b"secret-one"
+
+
+def test_key_index_names_the_key_that_decrypts(settings):
+    old = settings.TOKEN_ENCRYPTION_KEYS[0]
+    under_old = encrypt("secret")
+    new = Fernet.generate_key().decode()
+    settings.TOKEN_ENCRYPTION_KEYS = [new, old]
+    assert key_index(under_old) == 1
+    assert key_index(encrypt("secret")) == 0
+    assert key_index(Fernet(Fernet.generate_key()).encrypt(b"secret").decode()) is None
+    assert key_index("not a fernet token") is None
