@@ -5,6 +5,7 @@ twice is harmless."""
 from celery import shared_task
 from django.utils import timezone
 
+from analytics.panels import panels_refresh as refresh_panels
 from analytics.periods import utc_day
 from analytics.services.enrolment import enrolment_snapshot as take
 from analytics.services.polling import engagement_poll_due
@@ -39,6 +40,13 @@ def poll_due() -> dict:
 def enrolment_snapshot() -> int:
     """Hourly: (re)write today's enrolment snapshot; a rerun writes the same rows."""
     return take()
+
+
+@shared_task(name="metrics.panels_refresh", ignore_result=True)
+def panels_refresh() -> str:
+    """Every few minutes: recount the analytics page's period-independent panels into their
+    snapshot. Twice is harmless: each run overwrites the one row with a fresh count."""
+    return refresh_panels().as_of.isoformat()
 
 
 @shared_task(name="metrics.purge_salts", ignore_result=True)

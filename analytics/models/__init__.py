@@ -9,8 +9,9 @@ from .clicks import Click, ClickKind, DailySalt, Device
 from .denials import MetricsDenial
 from .engagement import ApiUsage, EngagementSnapshot, ShareMetrics
 from .enrolment import EnrolmentSnapshot
+from .panels import PanelSnapshot
 from .points import PointsEntry, PointsKind, PointsMonth, PointsRule
-from .rollups import DailyTotals, ItemDay, RollupCursor, ShareDay
+from .rollups import DailyTotals, ItemDay, RollupCursor, ShareDay, TeamDay
 from .valuation import EmvRate
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "EnrolmentSnapshot",
     "ItemDay",
     "MetricsDenial",
+    "PanelSnapshot",
     "PointsEntry",
     "PointsKind",
     "PointsMonth",
@@ -32,4 +34,5 @@ __all__ = [
     "RollupCursor",
     "ShareDay",
     "ShareMetrics",
+    "TeamDay",
 ]

@@ -1,7 +1,8 @@
 """The marketing analytics page: KPI tiles, daily series, top lists, teams, funnel,
 connection health, X spend and campaign progress.
 
-Totals, series and teams read ``DailyTotals`` (a few rows per day); top content and
+Totals, series and teams read ``TeamDay`` (a few dozen rows per day; ``DailyTotals`` when a
+campaign is chosen); top content and
 campaign clicks read ``ItemDay`` (a row per active item per day); top advocates and
 distinct-advocate counts read ``ShareDay`` through its indexes. Campaign progress counts
 posted shares live (``analytics.progress``, the same numbers as the admin and the digest).
@@ -14,13 +15,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Team, User
 from advocacy.models import AccountStatus, ProgrammeSettings, Share, ShareStatus, SocialAccount
 from advocacy.services.sharing import x_month_spend
-from analytics.models import DailyTotals, ItemDay, ShareDay
+from analytics.models import DailyTotals, ItemDay, ShareDay, TeamDay
 from analytics.periods import DateRange, utc_day
 from analytics.progress import with_progress_counts
 from analytics.selectors.enrolment import enrolled_as_of, enrolled_by_team_as_of
@@ -56,6 +58,43 @@ class Filters:
         return Filters(period, self.campaign_id, self.team_id, self.network, self.currency)
 
 
+def _totals(f: Filters) -> QuerySet:
+    """The day sums ``f`` selects: ``TeamDay`` (day × network × team, ~100 rows a day)
+    unless a campaign is chosen, then ``DailyTotals`` (which has the campaign too). Both hold
+    the same ShareDay sums, so either gives the same numbers."""
+    model = DailyTotals if f.campaign_id else TeamDay
+    return model.objects.filter(f.q())
+
+
+@dataclass(frozen=True)
+class ActiveAdvocates:
+    """Distinct advocates with a posting day in the period: overall, and per team."""
+
+    total: int
+    by_team: dict[int | None, int]
+
+
+def active_advocates(f: Filters) -> ActiveAdvocates:
+    """One query for the KPI tile and the teams table: the period's distinct (advocate,
+    team) pairs are found once (a hash of the posting-day rows), then counted per team and,
+    without double-counting someone whose shares belong to two teams, overall."""
+    pairs = (ShareDay.objects.filter(f.q(), shares=1)
+             .values(uid=_unordered("user_id"), tid=_unordered("team_id")).distinct().order_by())
+    inner, params = pairs.query.sql_with_params()
+    sql = (f"WITH pairs AS MATERIALIZED ({inner}) "  # noqa: S608  (SQL compiled by the ORM; values are parameters)
+           "SELECT 0, tid, COUNT(*) FROM pairs GROUP BY tid "
+           "UNION ALL SELECT 1, NULL, COUNT(DISTINCT uid) FROM pairs")
+    total, by_team = 0, {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for is_total, team_id, n in cursor.fetchall():
+            if is_total:
+                total = n
+            else:
+                by_team[team_id] = n
+    return ActiveAdvocates(total, by_team)
+
+
 def _sums(qs: QuerySet) -> dict[str, int]:
     row = qs.aggregate(**{name: Sum(name) for name in SUMS})
     return {name: row[name] or 0 for name in SUMS}
@@ -85,13 +124,12 @@ class Kpis:
         return self.clicks / self.shares if self.shares else None
 
 
-def kpis(f: Filters) -> Kpis:
-    """Five queries: sums, distinct sharers, enrolment, EMV rows, rate versions."""
-    totals = DailyTotals.objects.filter(f.q())
+def kpis(f: Filters, *, active: ActiveAdvocates | None = None) -> Kpis:
+    """Five queries (four with ``active`` given): sums, distinct sharers, enrolment, EMV
+    rows, rate versions."""
+    totals = _totals(f)
     s = _sums(totals)
-    active = (
-        ShareDay.objects.filter(f.q(), shares=1).values("user_id").distinct().count()
-    )
+    active_n = (active or active_advocates(f)).total
     enrolled, source = enrolled_as_of(f.period.end, team_id=f.team_id)
     emv_rows = (
         totals.values("day", "network")
@@ -100,7 +138,7 @@ def kpis(f: Filters) -> Kpis:
         .order_by()
     )
     return Kpis(
-        shares=s["shares"], active_advocates=active, enrolled=enrolled, enrolled_source=source,
+        shares=s["shares"], active_advocates=active_n, enrolled=enrolled, enrolled_source=source,
         clicks=s["clicks"], unique_clicks=s["unique_clicks"], previews=s["previews"],
         engagements=s["reactions"] + s["comments"] + s["reshares"], impressions=s["impressions"],
         estimated_impressions=s["estimated_impressions"], potential_reach=s["potential_reach"],
@@ -119,7 +157,7 @@ class DayPoint:
 def daily_series(f: Filters) -> list[DayPoint]:
     rows = {
         r["day"]: r
-        for r in DailyTotals.objects.filter(f.q()).values("day")
+        for r in _totals(f).values("day")
         .annotate(shares=Sum("shares"), clicks=Sum("clicks"), unique_clicks=Sum("unique_clicks")).order_by()
     }
     first = f.period.start
@@ -244,14 +282,14 @@ class TeamRow:
         return 100 * self.active_advocates / self.enrolled if self.enrolled else None
 
 
-def teams_table(f: Filters) -> list[TeamRow]:
-    """Every team (even quiet ones), four queries."""
+def teams_table(f: Filters, *, active: ActiveAdvocates | None = None) -> list[TeamRow]:
+    """Every team (even quiet ones), four queries (three with ``active`` given)."""
     teams = Team.objects.all()
     if f.team_id:
         teams = teams.filter(pk=f.team_id)
     rows = {t.pk: TeamRow(t.pk, t.name) for t in teams}
     sums = (
-        DailyTotals.objects.filter(f.q()).values("team_id")
+        _totals(f).values("team_id")
         .annotate(shares=Sum("shares"), clicks=Sum("clicks"), unique_clicks=Sum("unique_clicks"),
                   engagements=_engagement_sum(), potential_reach=Sum("potential_reach"))
         .order_by()
@@ -264,13 +302,9 @@ def teams_table(f: Filters) -> list[TeamRow]:
             row = rows.setdefault(s["team_id"], TeamRow(s["team_id"], "No team"))
         row.shares, row.clicks, row.unique_clicks = s["shares"], s["clicks"], s["unique_clicks"]
         row.engagements, row.potential_reach = s["engagements"], s["potential_reach"]
-    active = (
-        ShareDay.objects.filter(f.q(), shares=1).values(team_key=_unordered("team_id"))
-        .annotate(n=Count("user_id", distinct=True)).order_by()
-    )
-    for a in active:
-        if a["team_key"] in rows:
-            rows[a["team_key"]].active_advocates = a["n"]
+    for team_id, n in (active or active_advocates(f)).by_team.items():
+        if team_id in rows:
+            rows[team_id].active_advocates = n
     for team_id, enrolled in enrolled_by_team_as_of(f.period.end).items():
         if team_id in rows:
             rows[team_id].enrolled = enrolled

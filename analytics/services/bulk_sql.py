@@ -23,6 +23,7 @@ from analytics.models import (
     PointsMonth,
     ShareDay,
     ShareMetrics,
+    TeamDay,
 )
 from content.models import ContentItem
 
@@ -53,7 +54,8 @@ def _tables() -> dict[str, str]:
         "click": Click._meta.db_table, "snapshot": EngagementSnapshot._meta.db_table,
         "share": Share._meta.db_table, "metrics": ShareMetrics._meta.db_table, "user": User._meta.db_table,
         "item": ContentItem._meta.db_table, "shareday": ShareDay._meta.db_table,
-        "totals": DailyTotals._meta.db_table, "itemday": ItemDay._meta.db_table, "points": PointsEntry._meta.db_table,
+        "totals": DailyTotals._meta.db_table, "itemday": ItemDay._meta.db_table,
+        "teamday": TeamDay._meta.db_table, "points": PointsEntry._meta.db_table,
         "months": PointsMonth._meta.db_table,
     }
 
@@ -105,7 +107,8 @@ def share_days_insert_range(first_id: int, last_id: int) -> None:
 
 
 def daily_totals_insert(days: list[date] | None) -> None:
-    """Re-sum DailyTotals and ItemDay for ``days`` (all days when None) from ShareDay."""
+    """Re-sum DailyTotals, ItemDay and TeamDay for ``days`` (all days when None) from ShareDay,
+    in one transaction (a reader sees the old day or the new one, never half of it)."""
     t = _tables()
     where, params = "", []
     if days is not None:
@@ -114,7 +117,8 @@ def daily_totals_insert(days: list[date] | None) -> None:
     sums = ", ".join(f"SUM({c})" for c in COUNTERS)
     with transaction.atomic(), connection.cursor() as cursor:
         for table, keys in ((t["totals"], "day, network, campaign_id, team_id"),
-                            (t["itemday"], "day, item_id, network, campaign_id")):
+                            (t["itemday"], "day, item_id, network, campaign_id"),
+                            (t["teamday"], "day, network, team_id")):
             cursor.execute(f"DELETE FROM {table} {where}", params)  # noqa: S608
             cursor.execute(
                 f"INSERT INTO {table} ({keys}, {', '.join(COUNTERS)}) "  # noqa: S608

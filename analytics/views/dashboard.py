@@ -8,6 +8,7 @@ from django.utils import timezone
 from analytics import charts
 from analytics.definitions import DEFINITIONS, tooltips
 from analytics.forms import AnalyticsFilterForm
+from analytics.panels import page_panels
 from analytics.periods import PRESETS, DateRange, preset_period, utc_day
 from analytics.selectors import dashboard as board
 from analytics.services.clicks import clicks_buffered
@@ -51,9 +52,12 @@ def period_name(form: AnalyticsFilterForm, period: DateRange, today) -> str:
 @permission_required(PERMISSION, raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, f = _filters(request)
-    kpis = board.kpis(f)
+    active = board.active_advocates(f)  # shared by the tiles and the teams table
+    kpis = board.kpis(f, active=active)
     previous = board.kpis(f.replace_period(f.period.previous()))
     series = board.daily_series(f)
+    # Funnel, connection health and campaign progress do not depend on the period: a snapshot.
+    panels = page_panels(team_id=f.team_id, campaign_id=f.campaign_id)
     days = [p.day for p in series]
     shares = [p.shares for p in series]
     clicks, unique = [p.clicks for p in series], [p.unique_clicks for p in series]
@@ -74,11 +78,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "top_content": list(board.top_content(f)),
         "top_advocates": list(board.top_advocates(f)),
         "hidden_advocates": board.hidden_advocates(f),
-        "teams": board.teams_table(f),
-        "funnel": board.adoption_funnel(team_id=f.team_id),
-        "health": board.connection_health(team_id=f.team_id),
+        "teams": board.teams_table(f, active=active),
+        "funnel": panels.funnel,
+        "health": panels.health,
+        "panels_as_of": None if panels.live else panels.as_of,
         "x_spend": board.x_spend(),
-        "campaigns": board.campaign_progress(campaign_id=f.campaign_id),
+        "campaigns": panels.campaigns,
         "tips": tooltips(),
         "definitions": DEFINITIONS.values(),
         "query": request.GET.urlencode(),

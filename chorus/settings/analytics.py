@@ -68,6 +68,11 @@ ANALYTICS_RETENTION_MAX_BATCHES: int = env.int("ANALYTICS_RETENTION_MAX_BATCHES"
 ANALYTICS_CURRENCY: str = env.str("ANALYTICS_CURRENCY", default="USD").upper()
 # Dashboard default period in days.
 ANALYTICS_DEFAULT_DAYS: int = env.int("ANALYTICS_DEFAULT_DAYS", default=28)
+# The analytics page's period-independent panels (funnel, connection health, campaign
+# progress) are read from a snapshot at most this many seconds old (0: counted live on
+# every view); beat refreshes it every ANALYTICS_PANELS_REFRESH_SECONDS.
+ANALYTICS_PANELS_MAX_AGE: int = env.int("ANALYTICS_PANELS_MAX_AGE", default=600)
+ANALYTICS_PANELS_REFRESH_SECONDS: int = env.int("ANALYTICS_PANELS_REFRESH_SECONDS", default=240)
 
 ANALYTICS_BEAT_SCHEDULE: dict = {
     "metrics-rollup": {
@@ -82,6 +87,11 @@ ANALYTICS_BEAT_SCHEDULE: dict = {
     },
     # Hourly keeps today's enrolment snapshot current; the last run of a day freezes it.
     "metrics-enrolment-snapshot": {"task": "metrics.enrolment_snapshot", "schedule": crontab(minute=55)},
+    "metrics-panels-refresh": {
+        "task": "metrics.panels_refresh",
+        "schedule": timedelta(seconds=ANALYTICS_PANELS_REFRESH_SECONDS),
+        "options": {"expires": ANALYTICS_PANELS_REFRESH_SECONDS},
+    },
     "metrics-purge-salts": {"task": "metrics.purge_salts", "schedule": crontab(minute=7, hour="*/6")},
     # Daily; a run that leaves old rows behind (a backlog: retention switched on over years
     # of clicks) queues the next one itself, so the backlog goes in bounded runs.

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from analytics.models import DailyTotals, EmvRate
+from analytics.models import DailyTotals, EmvRate, TeamDay
 from analytics.periods import DateRange, utc_day
 from analytics.selectors.dashboard import Filters, kpis
 from analytics.services.emv import emv_rate_create
@@ -25,7 +25,11 @@ def eur_rates():
 
 
 def day_totals(day, **counts):
-    return DailyTotals.objects.create(day=day, network=counts.pop("network", "linkedin"), **counts)
+    """A day's sums as the rollup stores them: in DailyTotals and, campaign summed away, in
+    TeamDay (what the tiles read when no campaign is chosen)."""
+    network = counts.pop("network", "linkedin")
+    TeamDay.objects.create(day=day, network=network, **counts)
+    return DailyTotals.objects.create(day=day, network=network, **counts)
 
 
 def emv(start, end, currency="EUR"):
