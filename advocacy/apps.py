@@ -17,6 +17,10 @@ class AdvocacyConfig(AppConfig):
 
         receivers.connect()  # a deactivated person's shares and connections stop at once
 
+        from . import links
+
+        links.connect()  # a changed destination is followed at once by every /r/ (advocacy/links.py)
+
         from .services import privacy
 
         privacy.register()  # connections and shares in My data and account deletion

@@ -100,11 +100,14 @@ def run(requests: list, n: int) -> dict[str, list[float]]:
 def fresh_process() -> None:
     import core.queueing
     import core.redis
+    from advocacy.links import links_forget
     from analytics.services import clicks
     from chorus.celery import app
 
-    core.redis._web_down_until.clear()
+    core.redis.web_redis_reset()  # the machine-wide circuit too (REDIS_WEB_CIRCUIT_DIR)
     clicks._redis_down_until = 0.0
+    clicks._shipper.reset()
+    links_forget()
     core.queueing._broker_down_until = 0.0
     app._pool = None
     app.amqp._producer_pool = None

@@ -206,6 +206,8 @@ def b2_clicks_kept(stack, who) -> Result:
     share_id = Share.objects.filter(link_code=who.link_code).values_list("pk", flat=True).get()
     before = Click.objects.filter(share_id=share_id).count()
     client = redis.Redis.from_url(settings.REDIS_URL)
+    # The web processes send their last clicks to the buffer within ANALYTICS_CLICK_SHIP_SECONDS.
+    time.sleep(max(0.5, 10 * settings.ANALYTICS_CLICK_SHIP_SECONDS))
     buffered = clicks_buffered() or 0
     started = time.perf_counter()
     while (clicks_buffered() or 0) > 0:

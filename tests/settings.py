@@ -18,6 +18,10 @@ if not env.str("DATABASE_URL", default=""):
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="chorus-test-media-")
+# The Redis circuit shared by the processes of a machine: this test process's own (core.redis).
+REDIS_WEB_CIRCUIT_DIR = tempfile.mkdtemp(prefix="chorus-test-circuit-")
+# Each click reaches the Redis buffer within its request (tests of the background shipper turn it on).
+ANALYTICS_CLICK_SHIP_SECONDS = 0.0
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -4,6 +4,9 @@ the stale-share sweep tells a lost message from one still waiting for a worker.
 The broker's own publish timeout and backoff are in ``celery.py`` (BROKER_PUBLISH_TIMEOUT,
 BROKER_BACKOFF_SECONDS)."""
 
+import os
+import tempfile
+
 from .celery import CELERY_TASK_TIME_LIMIT
 from .env import env
 
@@ -12,6 +15,29 @@ from .env import env
 # could not connect or timed out (a hung Redis costs one timeout per process per backoff).
 REDIS_WEB_TIMEOUT: float = env.float("REDIS_WEB_TIMEOUT", default=0.2)
 REDIS_WEB_BACKOFF_SECONDS: float = env.float("REDIS_WEB_BACKOFF_SECONDS", default=30.0)
+# Where that circuit is shared by every process of the machine (a stamp file per Redis URL,
+# whose modification time says until when): one gunicorn worker's timeout opens it for all.
+# A folder of this user's alone (created 0700); empty = each process finds out for itself.
+REDIS_WEB_CIRCUIT_DIR: str = env.str(
+    "REDIS_WEB_CIRCUIT_DIR", default=os.path.join(tempfile.gettempdir(), f"chorus-redis-circuit-{os.getuid()}")
+)
+
+# The tracked link /r/<code> (analytics.services.clicks.click_follow): each web process keeps
+# code -> (share, destination) in memory, so a click reads no database. An entry is used only
+# while Redis's "links generation" (replaced after any change of an item's link, its
+# campaign's UTM tag or a share's item) is the one it was read under, checked in the same
+# round trip as the click's RPUSH; and never longer than LINK_CACHE_SECONDS (the bound on a
+# stale destination should the generation's replacement itself have failed).
+LINK_CACHE_SECONDS: float = env.float("LINK_CACHE_SECONDS", default=60.0)
+LINK_CACHE_SIZE: int = env.int("LINK_CACHE_SIZE", default=20000)
+# A click is sent to the Redis buffer by a background thread of its web process, with the
+# others of the last ANALYTICS_CLICK_SHIP_SECONDS, in one round trip that also reads the links
+# generation; the request waits on nothing. 0: each click is sent within its own request.
+ANALYTICS_CLICK_SHIP_SECONDS: float = env.float("ANALYTICS_CLICK_SHIP_SECONDS", default=0.05)
+# ... and a remembered destination is then trusted on a generation read at most this long ago
+# (how late another machine may follow a changed link; this machine's processes follow it at
+# once, through a stamp file in REDIS_WEB_CIRCUIT_DIR). Older: the click's own round trip reads it.
+LINK_CACHE_CHECK_SECONDS: float = env.float("LINK_CACHE_CHECK_SECONDS", default=0.25)
 
 # The stale sweep re-dispatches a queued share only if no message for it is left in the
 # broker: neither waiting in its queue nor reserved by a worker (the Redis transport's

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from advocacy.links import links_forget
 from advocacy.models import Share
 from analytics.services import clicks as clicks_service
 from analytics.services import visitors
@@ -16,9 +17,11 @@ def _fresh_process_state():
     """Per-process hints (today's salt, "Redis is down") must not leak between tests."""
     visitors._salt_cache.clear()
     clicks_service._redis_down_until = 0.0
+    links_forget()
     yield
     visitors._salt_cache.clear()
     clicks_service._redis_down_until = 0.0
+    links_forget()
 
 
 @pytest.fixture

@@ -40,8 +40,9 @@ CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)
 
 
 def _forget_everything_about_redis() -> None:
-    """A fresh process's view: no circuit open, no pooled broker connections."""
+    """A fresh machine's view: no circuit open, no pooled broker connections."""
     core.redis._web_down_until.clear()
+    core.redis.web_redis_reset()
     clicks_service._redis_down_until = 0.0
     core.queueing._broker_down_until = 0.0
     celery_app._pool = None

@@ -33,10 +33,10 @@ def own_redis(settings):
     settings.REDIS_URL = server.url
     settings.REDIS_WEB_TIMEOUT = SHORT
     settings.REDIS_WEB_BACKOFF_SECONDS = 30.0
-    core.redis._web_down_until.clear()
+    core.redis.web_redis_reset()
     yield server
     server.proc.send_signal(signal.SIGCONT)
-    core.redis._web_down_until.clear()
+    core.redis.web_redis_reset()
     server.stop()
 
 
