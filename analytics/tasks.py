@@ -5,12 +5,13 @@ twice is harmless."""
 from celery import shared_task
 from django.utils import timezone
 
+from analytics.pages import pages_refresh
 from analytics.panels import panels_refresh as refresh_panels
 from analytics.periods import utc_day
 from analytics.services.enrolment import enrolment_snapshot as take
 from analytics.services.polling import engagement_poll_due
 from analytics.services.retention import raw_rows_purge
-from analytics.services.rollups import rollup_run
+from analytics.services.rollups import rollup_run, rollup_settled
 from analytics.services.visitors import salts_purge
 from core.queueing import enqueue
 
@@ -43,10 +44,16 @@ def enrolment_snapshot() -> int:
 
 
 @shared_task(name="metrics.panels_refresh", ignore_result=True)
-def panels_refresh() -> str:
-    """Every few minutes: recount the analytics page's period-independent panels into their
-    snapshot. Twice is harmless: each run overwrites the one row with a fresh count."""
-    return refresh_panels().as_of.isoformat()
+def panels_refresh() -> dict:
+    """Every few minutes, once the rollup's sweep (if one runs) is done: recount the
+    analytics page's period-independent panels, and the unfiltered quick periods' figures
+    whose inputs changed, into their snapshot. Twice is harmless: each run replaces whole
+    rows with a fresh count."""
+    rollup_settled()
+    as_of = refresh_panels().as_of
+    periods = pages_refresh()
+    return {"as_of": as_of.isoformat(), "counted": periods.counted, "unchanged": periods.unchanged,
+            "seconds": periods.seconds}
 
 
 @shared_task(name="metrics.purge_salts", ignore_result=True)

@@ -247,23 +247,71 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
 
+def b3_refresh() -> Result:
+    """What beat does every few minutes (``metrics.panels_refresh``): count the unfiltered
+    page's quick periods and panels into their snapshot. Run once before the pages are
+    sampled, so they are measured as a user gets them after beat has run; its duration is
+    reported (forced: every period counted, as after a change)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from analytics.pages import page_count, page_data, pages_refresh
+    from analytics.panels import panels_refresh
+    from analytics.periods import preset_period, utc_day
+    from analytics.selectors.dashboard import Filters
+    from analytics.services.rollups import rollup_settled
+
+    started = time.perf_counter()
+    rollup_settled()
+    panels_refresh()
+    periods = pages_refresh(force=True)
+    seconds = time.perf_counter() - started
+    unchanged = pages_refresh()  # the next run with nothing changed: only re-dated
+    # The snapshot must hold what the live count gives (nothing changes the seed meanwhile).
+    today = utc_day(timezone.now())
+    same = {key: _page_figures(page_data(f)) == _page_figures(page_count(f))
+            for key, f in ((k, Filters(preset_period(k, today), currency=settings.ANALYTICS_CURRENCY)) for k in ("28d", "365d"))}
+    return Result("B3", f"page snapshot refresh (beat task, {len(periods.counted)} periods + panels)",
+                  round(seconds, 1), "s", target=f"< {settings.ANALYTICS_PANELS_REFRESH_SECONDS} s (beat interval)",
+                  passed=seconds < settings.ANALYTICS_PANELS_REFRESH_SECONDS and all(same.values()),
+                  extra={"periods": periods.counted, "periods_s": periods.seconds,
+                         "unchanged_run_s": unchanged.seconds, "unchanged": unchanged.unchanged,
+                         "snapshot_equals_live": same})
+
+
+def _page_figures(page) -> tuple:
+    from dataclasses import asdict
+
+    return (asdict(page.kpis), asdict(page.previous), [asdict(p) for p in page.series], page.top_content,
+            page.top_advocates, page.hidden_advocates, [asdict(t) for t in page.teams])
+
+
 def b3(stack, scale, who) -> list[Result]:
     from datetime import date
 
     today = date.today()
     cookie = {"Cookie": f"sessionid={who.staff_session}"}
+    out = [b3_refresh()]
+    # (name, url, target or None: informational, samples). The unfiltered quick periods are
+    # served from the snapshot beat keeps; a network filter is counted live on each view
+    # (as are team, campaign and custom-date views, the API and the CSVs).
     pages = [
-        ("analytics page, last 28 days (the default)", f"{stack.web}/analytics/", 0.300),
-        ("analytics page, last 365 days",
-         f"{stack.web}/analytics/?start={(today - timedelta(days=364)).isoformat()}&end={today.isoformat()}", 1.0),
-        ("My impact", f"{stack.web}/impact/", 0.150),
+        ("analytics page, last 28 days (the default; snapshot)", f"{stack.web}/analytics/", 0.300,
+         scale.page_samples),
+        ("analytics page, last 365 days (snapshot)", f"{stack.web}/analytics/?period=365d", 1.0, scale.page_samples),
+        ("analytics page, last 28 days, one network (live, info)", f"{stack.web}/analytics/?network=linkedin",
+         None, max(5, scale.page_samples // 2)),
+        ("analytics page, last 365 days, one network (live, info)",
+         f"{stack.web}/analytics/?period=365d&network=linkedin", None, max(5, scale.page_samples // 2)),
+        ("My impact", f"{stack.web}/impact/", 0.150, scale.page_samples),
     ]
-    out = []
-    for name, url, target in pages:
-        times = _page_times(url, cookie, scale.page_samples)
+    for name, url, target, samples in pages:
+        times = _page_times(url, cookie, samples)
         p95 = _p95(times)
-        out.append(Result("B3", name + " (p95)", round(p95 * 1000, 1), "ms", target=f"≤ {target * 1000:.0f} ms",
-                          passed=p95 <= target, noise=(round(min(times) * 1000, 1), round(max(times) * 1000, 1)),
+        out.append(Result("B3", name + " (p95)", round(p95 * 1000, 1), "ms",
+                          target=f"≤ {target * 1000:.0f} ms" if target else "",
+                          passed=p95 <= target if target else None,
+                          noise=(round(min(times) * 1000, 1), round(max(times) * 1000, 1)),
                           extra={"median_ms": round(statistics.median(times) * 1000, 1), "samples": len(times),
                                  "times_ms": [round(t * 1000, 1) for t in times]}))
     out.append(b3_export(stack, cookie, today))

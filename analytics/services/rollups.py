@@ -98,6 +98,24 @@ def _sweep_lock(*, wait: bool):
                 pass
 
 
+def rollup_settled(*, timeout: float = 120) -> bool:
+    """Wait until no sweep is running (True), or ``timeout`` seconds (False), so that a
+    reader counting from the rollups next sees the latest sweep's rows. The lock is only
+    taken and given back: the next sweep is not held up by what the reader does. Without
+    Redis there is no lock to wait for (True)."""
+    try:
+        lock = get_redis().lock("lock:analytics:rollup", timeout=900, blocking_timeout=timeout)
+        if not lock.acquire(blocking=True):
+            return False
+        try:
+            lock.release()
+        except redis.RedisError:
+            pass
+    except redis.RedisError:
+        pass
+    return True
+
+
 def rollup_run(*, now: datetime | None = None) -> RollupResult:
     """Beat, every minute. Harmless to run twice: see the module docstring."""
     now = now or timezone.now()

@@ -8,6 +8,7 @@ from django.utils import timezone
 from analytics import charts
 from analytics.definitions import DEFINITIONS, tooltips
 from analytics.forms import AnalyticsFilterForm
+from analytics.pages import page_data
 from analytics.panels import page_panels
 from analytics.periods import PRESETS, DateRange, preset_period, utc_day
 from analytics.selectors import dashboard as board
@@ -52,10 +53,9 @@ def period_name(form: AnalyticsFilterForm, period: DateRange, today) -> str:
 @permission_required(PERMISSION, raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, f = _filters(request)
-    active = board.active_advocates(f)  # shared by the tiles and the teams table
-    kpis = board.kpis(f, active=active)
-    previous = board.kpis(f.replace_period(f.period.previous()))
-    series = board.daily_series(f)
+    # The period's figures: from a snapshot for an unfiltered quick period (analytics.pages).
+    page = page_data(f)
+    series = page.series
     # Funnel, connection health and campaign progress do not depend on the period: a snapshot.
     panels = page_panels(team_id=f.team_id, campaign_id=f.campaign_id)
     days = [p.day for p in series]
@@ -65,8 +65,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "form": form,
         "f": f,
         "period_name": period_name(form, f.period, utc_day(timezone.now())),
-        "kpis": kpis,
-        "previous": previous,
+        "kpis": page.kpis,
+        "previous": page.previous,
         "series": series,
         "shares_chart": charts.bar_chart(days, {"Shares": shares}, nonce=request.csp_nonce),
         "shares_table": charts.data_table(days, {"Shares": shares}, caption="Shares per day"),
@@ -75,10 +75,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "clicks_chart": charts.line_chart(days, {"Clicks": clicks, "Unique clicks": unique},
                                           nonce=request.csp_nonce),
         "clicks_table": charts.data_table(days, {"Clicks": clicks, "Unique": unique}, caption="Clicks per day"),
-        "top_content": list(board.top_content(f)),
-        "top_advocates": list(board.top_advocates(f)),
-        "hidden_advocates": board.hidden_advocates(f),
-        "teams": board.teams_table(f, active=active),
+        "top_content": page.top_content,
+        "top_advocates": page.top_advocates,
+        "hidden_advocates": page.hidden_advocates,
+        "teams": page.teams,
+        "page_as_of": None if page.live else page.as_of,
         "funnel": panels.funnel,
         "health": panels.health,
         "panels_as_of": None if panels.live else panels.as_of,

@@ -73,6 +73,18 @@ ANALYTICS_DEFAULT_DAYS: int = env.int("ANALYTICS_DEFAULT_DAYS", default=28)
 # every view); beat refreshes it every ANALYTICS_PANELS_REFRESH_SECONDS.
 ANALYTICS_PANELS_MAX_AGE: int = env.int("ANALYTICS_PANELS_MAX_AGE", default=600)
 ANALYTICS_PANELS_REFRESH_SECONDS: int = env.int("ANALYTICS_PANELS_REFRESH_SECONDS", default=240)
+# The unfiltered page's figures for these quick periods (keys of analytics.periods.PRESETS;
+# the default period is always kept) are counted by the same beat task into a snapshot,
+# read by the page while ANALYTICS_PANELS_MAX_AGE allows and it is of today. A period
+# whose inputs show no change is only re-dated, but recounted at least every
+# ANALYTICS_PAGE_SNAPSHOT_RECOUNT_SECONDS (catches renames, rates edited in place).
+ANALYTICS_PAGE_SNAPSHOT_PERIODS: list[str] = env.list(
+    "ANALYTICS_PAGE_SNAPSHOT_PERIODS", default=["7d", "28d", "90d", "365d", "month", "last_month", "quarter", "year"])
+ANALYTICS_PAGE_SNAPSHOT_RECOUNT_SECONDS: int = env.int("ANALYTICS_PAGE_SNAPSHOT_RECOUNT_SECONDS", default=3600)
+_QUICK_PERIODS = {"7d", "28d", "90d", "365d", "month", "last_month", "quarter", "year"}  # analytics.periods.PRESETS
+if _unknown := sorted(set(ANALYTICS_PAGE_SNAPSHOT_PERIODS) - _QUICK_PERIODS):
+    raise ImproperlyConfigured(f"ANALYTICS_PAGE_SNAPSHOT_PERIODS: unknown period {', '.join(_unknown)} "
+                               f"(choose from {', '.join(sorted(_QUICK_PERIODS))})")
 
 ANALYTICS_BEAT_SCHEDULE: dict = {
     "metrics-rollup": {
