@@ -10,9 +10,10 @@ module only keeps the counts:
   counted atomically); a full window says when its oldest entry leaves;
 - a UTC day is a counter keyed by the date; a full day waits until midnight UTC.
 
-A post needs room in every budget of its network; the ones already taken are given back
-when a later one is full, and ``budget_release`` gives all of them back if the call is not
-made. If Redis cannot be reached the check fails open: the provider's 429 handling still
+A post needs room in every budget of its network: one Lua script checks them all and
+takes a place in every one or in none (one round trip to Redis per share, and no moment
+where a place is held in one budget while another turns out to be full);
+``budget_release`` gives all of them back if the call is not made. If Redis cannot be reached the check fails open: the provider's 429 handling still
 protects us, and a Redis outage must not stop every share.
 """
 
@@ -23,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from core.ratelimit import sliding_window_take
 from core.redis import get_redis
 from networks import PostBudget
 
@@ -54,20 +54,43 @@ def _redis_key(budget: PostBudget, *, account_id: int, day: datetime) -> str:
     return key
 
 
-def _take_sliding(client, key: str, *, window: timedelta, limit: int, member: str, now: float) -> float:
-    """Reserve one place in a sliding window; 0, or the seconds until there is room."""
-    wait = sliding_window_take(client, [(key, limit)], window_seconds=window.total_seconds(), member=member, now=now)
-    return max(wait, 1.0) if wait > 0 else 0.0
-
-
-def _take_day(client, key: str, *, limit: int, day: datetime) -> float:
-    """Count one post for the UTC day; 0, or the seconds until midnight UTC."""
-    count = client.incr(key)
-    client.expire(key, DAY_KEY_TTL)
-    if count > limit:
-        client.decr(key)
-        return _seconds_to_utc_midnight(day)
-    return 0.0
+# KEYS = the budgets' keys, in the adapter's order; ARGV = now, member, then per key: kind
+# ("w" a sliding window, "d" a UTC day's counter), the window's seconds (or the day key's
+# TTL), the limit, and the seconds to midnight UTC. A sliding window is a sorted set of
+# reservation times (``core.ratelimit``'s layout), a day a counter. Returns {0, "0"} when a
+# place was taken in every budget, else {n, seconds}: the first full budget (1-based) and
+# how long until it has room; nothing is taken then.
+_TAKE = """
+local now, member = tonumber(ARGV[1]), ARGV[2]
+local full, wait = 0, 0
+for i, key in ipairs(KEYS) do
+  local at = 2 + (i - 1) * 4
+  local kind, span, limit = ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+  local w = 0
+  if kind == 'w' then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
+    if redis.call('ZCARD', key) >= limit then
+      local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      w = math.max(oldest[2] + span - now, 0.001)
+    end
+  elseif tonumber(redis.call('GET', key) or '0') >= limit then
+    w = tonumber(ARGV[at + 4])
+  end
+  if w > 0 and full == 0 then full, wait = i, w end
+end
+if full > 0 then return {full, tostring(wait)} end
+for i, key in ipairs(KEYS) do
+  local at = 2 + (i - 1) * 4
+  if ARGV[at + 1] == 'w' then
+    redis.call('ZADD', key, now, member)
+    redis.call('EXPIRE', key, math.ceil(tonumber(ARGV[at + 2])) + 60)
+  else
+    redis.call('INCR', key)
+    redis.call('EXPIRE', key, ARGV[at + 2])
+  end
+end
+return {0, '0'}
+"""
 
 
 def budget_reserve(
@@ -76,27 +99,30 @@ def budget_reserve(
     """Reserve one post for ``account_id`` in every one of ``budgets`` (the network's
     ``adapter.post_budgets``), or say how long to wait and why."""
     now = time.time() if now is None else now
+    if not budgets:
+        return Reservation(True)
     day = datetime.fromtimestamp(now, tz=UTC)
     member = uuid.uuid4().hex
+    to_midnight = _seconds_to_utc_midnight(day)
+    keys, args, held = [], [now, member], []
+    for budget in budgets:
+        key = _redis_key(budget, account_id=account_id, day=day)
+        keys.append(key)
+        if budget.window is None:
+            args += ["d", DAY_KEY_TTL, budget.limit, to_midnight]
+            held.append((key, ""))
+        else:
+            args += ["w", budget.window.total_seconds(), budget.limit, 0]
+            held.append((key, member))
     try:
-        client = get_redis()
-        taken: list[tuple[str, str]] = []
-        for budget in budgets:
-            key = _redis_key(budget, account_id=account_id, day=day)
-            if budget.window is None:
-                wait = _take_day(client, key, limit=budget.limit, day=day)
-                held = (key, "")
-            else:
-                wait = _take_sliding(client, key, window=budget.window, limit=budget.limit, member=member, now=now)
-                held = (key, member)
-            if wait > 0:
-                _release(client, taken)
-                return Reservation(False, retry_after=wait, reason=budget.reason)
-            taken.append(held)
-        return Reservation(True, keys=tuple(taken))
+        full, wait = get_redis().register_script(_TAKE)(keys=keys, args=args)
     except Exception as exc:  # Redis down: fail open, the provider's 429 still protects us
         logger.warning("budget check skipped: %s", type(exc).__name__)
         return Reservation(True)
+    if int(full):
+        # A sliding window's wait is at least a second (no busy retries).
+        return Reservation(False, retry_after=max(float(wait), 1.0), reason=budgets[int(full) - 1].reason)
+    return Reservation(True, keys=tuple(held))
 
 
 def budget_release(reservation: Reservation) -> None:

@@ -88,7 +88,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -198,17 +198,30 @@ def _window_words() -> str:
 
 
 def _claim(share_id: int) -> Share | None:
+    """Move the share from *queued* to *posting* (one conditional UPDATE, one commit) and
+    load it. The same UPDATE records ``first_attempt_at`` if the share has none, so it is
+    durable before the network is called without a commit of its own; a run that then
+    does not call the network after all gives it back (``_set``)."""
     now = timezone.now()
     claimed = Share.objects.filter(pk=share_id, status=ShareStatus.QUEUED).update(
-        status=ShareStatus.POSTING, posting_started_at=now, attempts=F("attempts") + 1, updated_at=now
+        status=ShareStatus.POSTING, posting_started_at=now, attempts=F("attempts") + 1, updated_at=now,
+        first_attempt_at=Coalesce("first_attempt_at", Value(now)),
     )
     if not claimed:
         return None
-    return Share.objects.select_related("item", "account", "user").get(pk=share_id)
+    share = Share.objects.select_related("item", "account", "user").get(pk=share_id)
+    # This claim set first_attempt_at (an earlier one would have left an earlier time).
+    share._first_attempt_is_ours = share.first_attempt_at == now
+    share._network_called = False
+    return share
 
 
 def _set(share: Share, status: str, **fields) -> None:
     fields.update(status=status, updated_at=timezone.now())
+    if getattr(share, "_first_attempt_is_ours", False) and not share._network_called:
+        # The claim recorded a first attempt that never reached the network: take it back,
+        # so a text-only share only ever adopts posts made after its real first attempt.
+        fields["first_attempt_at"] = None
     Share.objects.filter(pk=share.pk).update(**fields)
     for key, value in fields.items():
         setattr(share, key, value)
@@ -241,7 +254,9 @@ def _posted_fields(post: PublishedPost) -> dict:
 def audit_posted(share: Share, *, how: str) -> None:
     """The record of what went out: the exact text, where, as whom, and the post's id; and
     the announcement (``share_posted``) to the layers above. Every way a share becomes
-    posted, ``share_confirm`` included, records it here right after writing the row."""
+    posted, ``share_confirm`` included, records it here right after writing the row, in
+    the same transaction (one commit: the row, its audit entry and the receivers' own
+    rows, such as webhook events, are written together or not at all)."""
     account = share.account
     audit.record(
         share, event="share posted", actor=share.user,
@@ -256,19 +271,33 @@ def audit_posted(share: Share, *, how: str) -> None:
     signals.share_posted.send(sender=Share, share=share, how=how)
 
 
+class _PostTaken(Exception):
+    """The post is recorded by another share (the unique constraint refused it)."""
+
+
 def _adopt(share: Share, post: PublishedPost) -> bool:
-    """Record a post reconciliation found. False if another share records it (the unique
+    """Record a post (our publish call's, or one reconciliation found), its audit entry and
+    the announcement in one transaction. False if another share records it (the unique
     constraint): a post belongs to one share, so this one does not adopt it."""
     fields = _posted_fields(post)
     try:
         with transaction.atomic():
-            Share.objects.filter(pk=share.pk).update(**fields)
-    except IntegrityError:
+            try:
+                Share.objects.filter(pk=share.pk).update(**fields)
+            except IntegrityError as exc:
+                raise _PostTaken from exc
+            before = {key: getattr(share, key) for key in fields}
+            for key, value in fields.items():
+                setattr(share, key, value)
+            try:
+                audit_posted(share, how="found on the network" if share.ambiguous_at else "published")
+            except BaseException:
+                for key, value in before.items():  # rolled back: the share is as it was
+                    setattr(share, key, value)
+                raise
+    except _PostTaken:
         logger.warning("share %s: post %s is another share's; not adopted", share.pk, post.remote_id)
         return False
-    for key, value in fields.items():
-        setattr(share, key, value)
-    audit_posted(share, how="found on the network" if share.ambiguous_at else "published")
     return True
 
 
@@ -437,9 +466,10 @@ def _post(share: Share, account: SocialAccount, adapter: NetworkAdapter, calls: 
         # Our own limit, not the network's: no attempt used, and no sign of an outage.
         return _requeue(share, reservation.retry_after, attempts=share.attempts - 1, unavailable_since=None,
                         error_message=f"Waiting: {reservation.reason}.")
-    if share.first_attempt_at is None:
+    if share.first_attempt_at is None:  # (the claim records it; a share loaded otherwise may lack it)
         share.first_attempt_at = timezone.now()
         Share.objects.filter(pk=share.pk, first_attempt_at__isnull=True).update(first_attempt_at=share.first_attempt_at)
+    share._network_called = True  # from here the first attempt is real, whatever the answer
     try:
         post = adapter.publish(token=token, post=request)
     except AmbiguousPostError as exc:

@@ -92,11 +92,17 @@ def deliveries_claim(
     EmailDelivery.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def deliveries_send(*, claim_token: str) -> SendReport:
+def deliveries_send(*, claim_token: str, record_every: int | None = SEND_BATCH) -> SendReport:
     """Render and send every pending delivery claimed with ``claim_token``.
 
     Queries: one to load the rows, the renderers' own (constant per kind and batch), and
-    one bulk UPDATE per ``SEND_BATCH`` rows. One mail connection for all of them.
+    the outcomes recorded in a handful of bulk UPDATEs every ``record_every`` rows (None:
+    once, for all of them). One mail connection for all of them.
+
+    ``record_every`` bounds what a worker that dies mid-send leaves unrecorded: those rows
+    are still *pending* and the retry sweep sends them again. A digest chunk records once
+    (``digest_chunk``): its size (``DIGEST_CHUNK_SIZE``) is that bound, and its queries stay
+    the same whatever the size.
     """
     rows = list(
         EmailDelivery.objects.filter(claim_token=claim_token, status=DeliveryStatus.PENDING)
@@ -115,7 +121,7 @@ def deliveries_send(*, claim_token: str) -> SendReport:
         _record(rows, {r.pk: Outgoing(error=f"mail server: {exc}"[:500]) for r in rows}, report, sent=set())
         return report
     try:
-        for batch in chunked(rows, SEND_BATCH):
+        for batch in chunked(rows, record_every or len(rows)):
             sent: set[int] = set()
             for delivery in batch:
                 out = outgoing.get(delivery.pk) or Outgoing(error="nothing rendered")
@@ -177,7 +183,9 @@ def _retry_at(attempts: int, now: datetime) -> datetime | None:
 
 
 def _record(batch: list[EmailDelivery], outgoing: dict[int, Outgoing], report: SendReport, *, sent: set[int]) -> None:
-    """Record a batch's outcome in a handful of UPDATEs (grouped by outcome, not per row)."""
+    """Record a batch's outcome in one UPDATE, whatever the mix of outcomes: rows are grouped
+    by outcome (sent with a given subject, skipped, failed with a given error), and each
+    column takes its group's value through a CASE."""
     now = timezone.now()
     sent_by_subject: dict[str, list[int]] = defaultdict(list)
     skipped: list[int] = []
@@ -190,29 +198,36 @@ def _record(batch: list[EmailDelivery], outgoing: dict[int, Outgoing], report: S
             failed[(out.error[:500], out.permanent, delivery.attempts + 1)].append(delivery.pk)
         else:
             skipped.append(delivery.pk)
-    rows = EmailDelivery.objects.filter(status=DeliveryStatus.PENDING)
-    if sent_by_subject:
-        ids = [pk for pks in sent_by_subject.values() for pk in pks]
-        subject = Case(*(When(pk__in=pks, then=Value(s)) for s, pks in sent_by_subject.items()), default=F("subject"))
-        rows.filter(pk__in=ids).update(
-            status=DeliveryStatus.SENT, sent_at=now, attempts=F("attempts") + 1, error="", next_attempt_at=None,
-            subject=subject,
-        )
-        report.sent += len(ids)
-        recorded = set(ids)
-        digests = [d.pk for d in batch if d.kind in DIGEST_KINDS and d.pk in recorded]
-        if digests:
-            digest_sent.send(sender=EmailDelivery, delivery_ids=digests)
+    # (pks, {column: value}) per outcome; a column a group does not set keeps its value.
+    groups: list[tuple[list[int], dict]] = []
+    for subject, pks in sent_by_subject.items():
+        groups.append((pks, {"status": DeliveryStatus.SENT, "sent_at": now, "attempts": F("attempts") + 1,
+                             "error": "", "next_attempt_at": None, "subject": subject}))
     if skipped:
-        rows.filter(pk__in=skipped).update(status=DeliveryStatus.SKIPPED, error="", next_attempt_at=None)
-        report.skipped += len(skipped)
+        groups.append((skipped, {"status": DeliveryStatus.SKIPPED, "error": "", "next_attempt_at": None}))
     for (error, permanent, attempts), pks in failed.items():
         retry_at = None if permanent else _retry_at(attempts, now)
-        rows.filter(pk__in=pks).update(
-            status=DeliveryStatus.RETRYING if retry_at else DeliveryStatus.FAILED, error=error,
-            attempts=attempts, next_attempt_at=retry_at,
-        )
-        report.failed += len(pks)
+        groups.append((pks, {"status": DeliveryStatus.RETRYING if retry_at else DeliveryStatus.FAILED,
+                             "error": error, "attempts": attempts, "next_attempt_at": retry_at}))
+    if not groups:
+        return
+    columns: dict[str, list[When]] = defaultdict(list)
+    for pks, values in groups:
+        for column, value in values.items():
+            field = EmailDelivery._meta.get_field(column)
+            then = value if hasattr(value, "resolve_expression") else Value(value, output_field=field)
+            columns[column].append(When(pk__in=pks, then=then))
+    EmailDelivery.objects.filter(status=DeliveryStatus.PENDING, pk__in=[pk for pks, _ in groups for pk in pks]).update(
+        **{column: Case(*whens, default=F(column), output_field=EmailDelivery._meta.get_field(column))
+           for column, whens in columns.items()}
+    )
+    recorded = {pk for pks in sent_by_subject.values() for pk in pks}
+    report.sent += len(recorded)
+    report.skipped += len(skipped)
+    report.failed += sum(len(pks) for pks in failed.values())
+    digests = [d.pk for d in batch if d.kind in DIGEST_KINDS and d.pk in recorded]
+    if digests:
+        digest_sent.send(sender=EmailDelivery, delivery_ids=digests)
 
 
 def deliveries_retry_due(*, now: datetime | None = None, limit: int = 500) -> list[str]:
