@@ -1,14 +1,29 @@
 """Reads of the advocacy domain that depend on who is asking."""
 
+from collections import namedtuple
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Window,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from accounts.models import User
-from advocacy.models import Share, SocialAccount, TopicFollow
+from advocacy.feed_cache import FeedOrder
+from advocacy.models import FeedVersion, Share, SocialAccount, TopicFollow
 from advocacy.models.shares import ShareStatus
-from content.models import ContentItem, Topic
+from content.models import ContentItem, ContentStatus, ShareText, Topic
 from content.selectors import content_visible_to
 
 # What counts as "you shared this" everywhere (the feed's ✓ pills, the share dialog's
@@ -85,10 +100,15 @@ def feed_for_user(
     campaign: int | None = None,
     content_type: str | None = None,
     search: str | None = None,
+    follows: Iterable[int] | None = None,
 ) -> QuerySet[ContentItem]:
     """``content_visible_to`` (what ``user`` may see, filtered) in the feed's order
-    (``FEED_ORDER``), each item annotated with ``followed``. Still one query for the items."""
-    follows = TopicFollow.objects.filter(user=user).values("topic_id")
+    (``FEED_ORDER``), each item annotated with ``followed``. Still one query for the items.
+    ``follows``: the topics ``user`` follows, when already read (``feed_person``)."""
+    if follows is None:
+        follows = TopicFollow.objects.filter(user=user).values("topic_id")
+    else:
+        follows = sorted(follows)
     followed = Exists(
         ContentItem.topics.through.objects.filter(contentitem_id=OuterRef("pk")).filter(
             Q(topic__required=True) | Q(topic_id__in=follows)
@@ -96,3 +116,107 @@ def feed_for_user(
     )
     items = content_visible_to(user, topic=topic, campaign=campaign, content_type=content_type, search=search)
     return items.annotate(followed=followed).order_by(*FEED_ORDER)
+
+
+@dataclass(frozen=True)
+class FeedPerson:
+    """What of the person asking decides their feed, besides their targeting (on the user
+    row): the feed's version token, the topics they follow, whether they connected any
+    network, and the networks they shared (or are sharing) each published item to
+    (``SHARED_STATUSES``, as ``shared_networks_by_item``)."""
+
+    token: int | None
+    follows: frozenset[int]
+    has_account: bool
+    shared: dict[int, set[str]]
+
+
+def feed_person(user: User) -> FeedPerson:
+    """One query, the first of a feed page: the version token is read before any item (what
+    is cached under it is at least as new as it)."""
+    version, follow, account, share, item = (
+        FeedVersion._meta.db_table, TopicFollow._meta.db_table, SocialAccount._meta.db_table,
+        Share._meta.db_table, ContentItem._meta.db_table)
+    statuses = ", ".join(["%s"] * len(SHARED_STATUSES))
+    # Table names and placeholders, no input:
+    sql = (
+        f"SELECT 0, token, NULL FROM {version} WHERE id = 1 "  # noqa: S608
+        f"UNION ALL SELECT 1, topic_id, NULL FROM {follow} WHERE user_id = %s "
+        f"UNION ALL SELECT 2, COUNT(*), NULL FROM {account} WHERE user_id = %s "
+        f"UNION ALL SELECT 3, s.item_id, s.network FROM {share} s JOIN {item} i ON i.id = s.item_id "
+        f"WHERE s.user_id = %s AND s.status IN ({statuses}) AND i.status = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, user.pk, user.pk, *SHARED_STATUSES, ContentStatus.PUBLISHED])
+        rows = cursor.fetchall()
+    shared: dict[int, set[str]] = {}
+    for kind, value, network in rows:
+        if kind == 3:
+            shared.setdefault(value, set()).add(network)
+    return FeedPerson(
+        token=next((value for kind, value, _ in rows if kind == 0), None),
+        follows=frozenset(value for kind, value, _ in rows if kind == 1),
+        has_account=any(kind == 2 and value for kind, value, _ in rows),
+        shared=shared,
+    )
+
+
+def feed_targeting_key(user: User, person: FeedPerson) -> tuple:
+    """Everything of ``user`` that ``feed_for_user`` depends on (``targeting_q``: team,
+    location, language; the followed topics): people with the same key see the same feed."""
+    return (user.team_id, (user.location or "").strip().lower(), (user.language or "").strip().lower(),
+            tuple(sorted(person.follows)))
+
+
+# How many rows of a feed's order a process keeps: the pages people open (20 portal pages,
+# 12 API pages of 20); beyond, pages come from the database.
+ORDER_DEPTH = 240
+
+
+def feed_order(items: QuerySet[ContentItem], columns: tuple[str, ...], *,
+               distinct: bool) -> tuple[FeedOrder, list[ContentItem]]:
+    """The first ``ORDER_DEPTH`` rows of ``items`` (ordered by ``columns``, the last the id)
+    as tuples of those columns, how many there are in all and when the first of them
+    expires; and those items (campaign joined; ``feed_prepare`` loads the rest): one query
+    (two for a ``DISTINCT`` search longer than the depth)."""
+    row = namedtuple("FeedRow", columns)  # noqa: PYI024
+    window = {} if distinct else {"feed_total": Window(Count("pk")), "feed_expiry": Window(Min("expires_at"))}
+    loaded = list(items.prefetch_related(None).select_related("campaign").annotate(**window)[: ORDER_DEPTH + 1])
+    complete = len(loaded) <= ORDER_DEPTH
+    loaded = loaded[:ORDER_DEPTH]
+    if complete:
+        total = len(loaded)
+        expiries = [item.expires_at for item in loaded if item.expires_at is not None]
+        expiry = min(expiries) if expiries else None
+    elif window:
+        total, expiry = loaded[0].feed_total, loaded[0].feed_expiry
+    else:
+        summary = items.order_by().aggregate(total=Count("pk", distinct=True), expiry=Min("expires_at"))
+        total, expiry = summary["total"], summary["expiry"]
+    rows = [row(*(item.pk if name == "pk" else getattr(item, name) for name in columns)) for item in loaded]
+    return FeedOrder(rows, complete=complete, total=total, valid_until=expiry), loaded
+
+
+def feed_light(items: QuerySet[ContentItem]) -> QuerySet[ContentItem]:
+    """``items`` reduced to the order's columns, for pages past ``ORDER_DEPTH``."""
+    return items.select_related(None).prefetch_related(None).only(
+        "pk", "pinned", "priority", "published_at", "created_at")
+
+
+# What the feed shows of an item beyond its row and campaign, in the order it shows them
+# (as ``content_visible_to`` prefetches them).
+_FEED_PREFETCH = (
+    Prefetch("topics", queryset=Topic.objects.order_by("name")),
+    Prefetch("share_texts", queryset=ShareText.objects.order_by("network", "position", "pk")),
+)
+
+
+def feed_items_by_id(ids: list[int]) -> list[ContentItem]:
+    """The items with what the feed shows of them — campaign joined, topics (by name) and
+    suggested texts: three queries."""
+    return list(ContentItem.objects.filter(pk__in=ids).select_related("campaign").prefetch_related(*_FEED_PREFETCH))
+
+
+def feed_prepare(items: list[ContentItem]) -> None:
+    """Load the topics and suggested texts of ``items`` (loaded by ``feed_order``): two queries."""
+    prefetch_related_objects(items, *_FEED_PREFETCH)

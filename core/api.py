@@ -286,14 +286,16 @@ def _matches(header: str, etag: str) -> bool:
 
 def etag_response(request: Request, data: Any, *, etag: str | None = None, **kwargs: Any) -> Response:
     """``data`` with an ``ETag`` (of ``etag``'s version, else of the rendered body), or a
-    bodiless 304 when the client's ``If-None-Match`` names it."""
+    bodiless 304 when the client's ``If-None-Match`` names it. With ``etag`` given, ``data``
+    may be a function making the answer: a 304 never calls it."""
     if etag is None:
+        data = data() if callable(data) else data
         etag = etag_of(JSONRenderer().render(data))
     header = request.headers.get("If-None-Match")
     if header and _matches(header, etag):
         response = Response(status=status.HTTP_304_NOT_MODIFIED)
     else:
-        response = Response(data, **kwargs)
+        response = Response(data() if callable(data) else data, **kwargs)
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Authorization, Cookie"

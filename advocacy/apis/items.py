@@ -14,6 +14,8 @@ of theirs, and the text rules (limit, disclosure, tracked link) the dialog count
 from django.conf import settings
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
@@ -22,16 +24,30 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from advocacy.apis.pagination import KeysetCursorPage
-from advocacy.apis.serializers import ID_RANGE, FeedItemSerializer, ItemDetailSerializer
+from advocacy.apis.serializers import (
+    ID_RANGE,
+    FeedItemSerializer,
+    ItemDetailSerializer,
+    feed_item_common,
+    feed_item_data,
+    feed_item_digest,
+)
+from advocacy.feed_cache import FeedOrder, cached_items, cached_order, remember_items
 from advocacy.selectors import (
     accounts_for_user,
     feed_for_user,
+    feed_items_by_id,
+    feed_light,
+    feed_order,
+    feed_person,
+    feed_prepare,
+    feed_targeting_key,
     recent_shares_by_network,
     shared_networks_by_item,
 )
 from content.models import ComplianceSettings, ContentItem, ContentType, Network
 from content.selectors import content_visible_to
-from core.api import ApiError, etag_response
+from core.api import ApiError, etag_of, etag_response
 
 # Which item flag lets it go to each network (ContentItem.networks reads the same flags).
 _ALLOWED_ON = {Network.LINKEDIN: "allow_linkedin", Network.X: "allow_x"}
@@ -50,8 +66,10 @@ class FeedQuerySerializer(serializers.Serializer):
 
 
 def feed_items(user: User, *, q: str = "", campaign: int | None = None, topic: int | None = None,
-               type: str | None = None, network: str | None = None) -> QuerySet[ContentItem]:  # noqa: A002
-    items = feed_for_user(user, topic=topic, campaign=campaign, content_type=type or None, search=q or None)
+               type: str | None = None, network: str | None = None,  # noqa: A002
+               follows: frozenset[int] | None = None) -> QuerySet[ContentItem]:
+    items = feed_for_user(user, topic=topic, campaign=campaign, content_type=type or None, search=q or None,
+                          follows=follows)
     if network:
         items = items.filter(**{_ALLOWED_ON[network]: True})
     # The cursor needs a non-null date; published items always have one.
@@ -61,6 +79,16 @@ def feed_items(user: User, *, q: str = "", campaign: int | None = None, topic: i
 class FeedPage(KeysetCursorPage):
     ordering = ("-pinned", "-followed", "-priority", "-feed_published_at", "-pk")
     page_size = 20
+
+
+API_COLUMNS = tuple(term.lstrip("-") for term in FeedPage.ordering)
+
+
+def _order(token: int | None, items: QuerySet[ContentItem], *, distinct: bool) -> FeedOrder:
+    """Make a feed's order; keep the items it loaded on the way."""
+    order, loaded = feed_order(items, API_COLUMNS, distinct=distinct)
+    remember_items(token, loaded)
+    return order
 
 
 ETAG_HEADERS = [OpenApiParameter(
@@ -108,15 +136,43 @@ class FeedView(generics.ListAPIView):
         return feed_items(self.request.user, **params.validated_data)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        shared = shared_networks_by_item(request.user, [item.pk for item in page])
-        data = self.get_serializer(page, many=True, context={**self.get_serializer_context(), "shared": shared}).data
-        # The tag hashes the answer itself: whatever the page shows is in it (the items and
-        # their campaign, topics and texts, this person's offered variants and shares, the
-        # links to other pages). A cheaper version key would miss changes: suggested texts
-        # and topics carry no version of their own, and items leave the feed by the clock
-        # (expiry). A 304 saves the transfer and the client's work, not the queries.
-        return etag_response(request, self.paginator.get_paginated_response(data).data)
+        params = FeedQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        user = request.user
+        person = feed_person(user)  # one query: the feed's version, followed topics, shares
+        # The queryset is built only when needed (building it is most of a cached page's cost).
+        items = SimpleLazyObject(lambda: feed_items(user, follows=person.follows, **params.validated_data))
+        # The order is the same for everyone of this targeting, followed topics and filters:
+        # made once per process and feed version (advocacy.feed_cache); pages past its
+        # depth come from the database.
+        key = ("api", *feed_targeting_key(user, person), tuple(sorted(params.validated_data.items())))
+        order = cached_order(person.token, key, timezone.now(),
+                             lambda: _order(person.token, items, distinct=bool(params.validated_data.get("q"))))
+        rows = self.paginator.paginate_sorted(order.rows, request, self, complete=order.complete)
+        if rows is None:
+            rows = self.paginator.paginate_queryset(feed_light(items), request, self)
+        links = (self.paginator.get_next_link(), self.paginator.get_previous_link())
+        ids = [row.pk for row in rows]
+        entries = cached_items(person.token, ids, feed_items_by_id, feed_prepare)
+        page = [(entries[pk], sorted(person.shared.get(pk, ()))) for pk in ids if pk in entries]
+        commons = [entry.part("common", feed_item_common) for entry, _ in page]
+        # The tag names everything the answer is made of before any of it is made: each
+        # item's digest (its common fields and every suggested text: whoever changes them,
+        # by whatever path, gives a new digest), this person (their variant of the texts)
+        # and their shares, the address (absolute URLs) and the links. A 304 costs the one
+        # query above; an item changed elsewhere (another page) keeps the tag.
+        etag = etag_of(
+            "feed/2", user.pk, request.build_absolute_uri("/"), links,
+            [(entry.part("digest", lambda item, c=common: feed_item_digest(item, c)), shared_on)
+             for (entry, shared_on), common in zip(page, commons, strict=True)],
+        )
+
+        def answer() -> dict:
+            results = [feed_item_data(common, entry.item, request=request, shared_on=shared_on)
+                       for (entry, shared_on), common in zip(page, commons, strict=True)]
+            return self.paginator.get_paginated_response(results).data
+
+        return etag_response(request, answer, etag=etag)
 
 
 _DETAIL = {

@@ -99,6 +99,51 @@ class KeysetCursorPage(CursorPage):
         self.display_page_controls = self.has_next or self.has_previous
         return self.page
 
+    def paginate_sorted(self, rows: Sequence[Any], request: Request, view: Any = None, *,
+                        complete: bool) -> list[Any] | None:
+        """``paginate_queryset`` over ``rows`` already in the order, each a tuple of the
+        order's columns that also names them (a namedtuple with a ``pk``): the same page,
+        links and errors, without a query. ``complete``: ``rows`` is the whole list, else
+        its first rows only. None when the page reaches past ``rows`` (or the order is not
+        all descending, or the cursor's values do not compare with the rows'): ask the
+        database then."""
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.ordering = self.get_ordering(request, None, view)
+        self.fields = [(term.lstrip("-"), term.startswith("-")) for term in self.ordering]
+        if not all(descending for _, descending in self.fields):
+            return None
+        position, reverse = self._decode(request)
+        try:
+            # Descending: the rows after a position are the tuples less than it, the rows
+            # before it the greater ones (all at the start of ``rows``, up to ``start``).
+            key = tuple(position) if position is not None else None
+            if key is None:
+                start = 0
+            elif reverse:
+                start = next((i for i, row in enumerate(rows) if not row > key), len(rows))
+            else:
+                start = next((i for i, row in enumerate(rows) if row < key), len(rows))
+        except TypeError:  # e.g. a naive date against aware ones: the database decides
+            return None
+        if reverse:
+            # The rows before the position are rows[:start]; the page is the last of them.
+            if start == len(rows) and not complete:
+                return None
+            self.page = list(rows[max(0, start - self.page_size): start])
+            self.has_next, self.has_previous = True, start > self.page_size
+        else:
+            end = start + self.page_size + 1
+            if end > len(rows) and not complete:
+                return None
+            page = list(rows[start: end])
+            more = len(page) > self.page_size
+            self.page = page[: self.page_size]
+            self.has_next, self.has_previous = more, position is not None
+        self.display_page_controls = self.has_next or self.has_previous
+        return self.page
+
     def _after(self, position: Sequence[Any], *, reverse: bool) -> Q:
         """Rows strictly after ``position`` in the order (before it when ``reverse``)."""
         condition = Q(pk__in=[])

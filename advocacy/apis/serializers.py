@@ -14,6 +14,7 @@ from advocacy.services.sharing import recent_share_phrase
 from content.models import ContentItem
 from content.selectors import share_text_offered
 from content.text_rules import NETWORK_X, X_URL_WEIGHT, compose_share_text, measure
+from core.api import etag_of
 from networks import display_name
 
 # An id the database can hold: a bigger one is a 400, not an overflow in the query.
@@ -66,6 +67,42 @@ class FeedItemSerializer(serializers.Serializer):
 
     def get_shared_on(self, item: ContentItem) -> list[str]:
         return sorted(self.context["shared"].get(item.pk, set()))
+
+
+class _FeedItemCommonSerializer(FeedItemSerializer):
+    """The fields of ``FeedItemSerializer`` that are the same for everyone who sees the item."""
+
+    image_url = None  # absolute: depends on the address the request came to
+    suggested_text = None  # the person's variant
+    shared_on = None  # the person's shares
+
+
+FEED_ITEM_FIELDS = tuple(FeedItemSerializer().fields)
+
+
+def feed_item_common(item: ContentItem) -> dict[str, Any]:
+    """What ``FeedItemSerializer`` answers for ``item`` that is the same for everyone (cached
+    per feed version: ``advocacy.feed_cache``)."""
+    return dict(_FeedItemCommonSerializer(item).data)
+
+
+def feed_item_digest(item: ContentItem, common: dict[str, Any]) -> str:
+    """Changes whenever anything the feed answers for ``item`` changes, for anyone: the common
+    fields (``feed_item_common``), the image and every suggested text (a person's variant is
+    one of them)."""
+    return etag_of(common, item.display_image_url, item.title, item.summary,
+                   [(t.network, t.text) for t in item.share_texts.all()])
+
+
+def feed_item_data(common: dict[str, Any], item: ContentItem, *, request: Any, shared_on: list[str]) -> dict[str, Any]:
+    """``FeedItemSerializer``'s answer from the cached common fields plus this person's:
+    the same keys in the same order."""
+    personal = {
+        "image_url": _absolute(request, item.display_image_url),
+        "suggested_text": {network: share_text_offered(item, network, request.user) for network in item.networks},
+        "shared_on": shared_on,
+    }
+    return {name: personal[name] if name in personal else common[name] for name in FEED_ITEM_FIELDS}
 
 
 class PreviewSerializer(serializers.Serializer):
