@@ -18,9 +18,9 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from accounts.lockout import LOCKED_OUT_MESSAGE, login_allowed, login_failed
+from accounts.lockout import LOCKED_OUT_MESSAGE, first_if_login_allowed, login_allowed, login_failed
 from accounts.models import ApiToken, User
-from accounts.services.api_tokens import api_token_authenticate
+from accounts.services.api_tokens import api_token_lookup, api_token_verify
 from core.audit import audit_actor_set
 
 READ_ONLY_MESSAGE = "This token is read-only: make a read and write token to change anything."
@@ -50,9 +50,15 @@ class PersonalTokenAuthentication(BaseAuthentication):
         except UnicodeError:
             raise exceptions.AuthenticationFailed("The token contains characters it cannot have.") from None
         django_request = request._request
-        if not login_allowed(django_request, username=None):
+        # The lockout check and the token's row (with its owner) in one query.
+        rows = api_token_lookup(plain)
+        if rows is None:
+            allowed, found = login_allowed(django_request, username=None), None
+        else:
+            allowed, found = first_if_login_allowed(django_request, rows, username=None)
+        if not allowed:
             raise LockedOut()
-        token = api_token_authenticate(plain)
+        token = api_token_verify(found, plain)
         if token is None:
             login_failed(django_request, username=None)
             if getattr(django_request, "axes_locked_out", False):

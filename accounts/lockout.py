@@ -10,15 +10,17 @@ the same account and client as the login forms.
 """
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_client_username, get_lockout_parameters
+from axes.helpers import get_client_username, get_failure_limit, get_lockout_parameters
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
-from django.db.models import Sum
+from django.db.models import F, Func, IntegerField, Model, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -56,18 +58,28 @@ class LoginLockoutHandler(AxesDatabaseHandler):
     """
 
     def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        return self.worst(
+            (key, attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0)
+            for key, attempts in self.counted_attempts(request, credentials)
+        )
+
+    def counted_attempts(self, request: HttpRequest, credentials: dict | None) -> list[tuple[str, QuerySet]]:
+        """(limit key, recent attempts) for each lockout parameter this attempt counts against."""
+        has_username = get_client_username(request, credentials) is not None
+        parameters = get_lockout_parameters(request, credentials)
+        return [
+            (parameter if isinstance(parameter, str) else "", attempts)
+            for parameter, attempts in zip(parameters, self.get_user_attempts(request, credentials), strict=True)
+            # no account named: not everyone's shared "None" account
+            if not (parameter == "username" and not has_username)
+        ]
+
+    @staticmethod
+    def worst(failures: Iterable[tuple[str, int]]) -> int:
+        """The count closest to its own limit, on the account's scale (see the class)."""
         limits = _limits()
         account_limit = settings.AXES_FAILURE_LIMIT
-        has_username = get_client_username(request, credentials) is not None
-        worst = 0
-        parameters = get_lockout_parameters(request, credentials)
-        for parameter, attempts in zip(parameters, self.get_user_attempts(request, credentials), strict=True):
-            if parameter == "username" and not has_username:
-                continue  # no account named: not everyone's shared "None" account
-            key = parameter if isinstance(parameter, str) else ""
-            failures = attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
-            worst = max(worst, failures + account_limit - limits.get(key, account_limit))
-        return worst
+        return max([0, *(n + account_limit - limits.get(key, account_limit) for key, n in failures)])
 
     def user_login_failed(self, sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any):
         already = bool(getattr(request, "axes_locked_out", False))
@@ -126,3 +138,45 @@ def login_failed(request: HttpRequest, *, username: str | None) -> None:
     user_login_failed.send(
         sender=__name__, credentials={settings.AXES_USERNAME_FORM_FIELD: username}, request=request
     )
+
+
+def first_if_login_allowed(request: HttpRequest, queryset: QuerySet, *, username: str | None) -> tuple[bool, Model | None]:
+    """``login_allowed`` and then ``queryset.first()`` (the credential's row), in one query.
+
+    The failure counts ride along as subqueries of the row's query, so a credential check
+    on every request (an API token) costs one round trip, not two. When there is no row
+    to carry them (an unknown credential), the counts are asked on their own, as
+    ``login_allowed`` does. Returns (allowed, row); the row is None when not allowed.
+    """
+    credentials = {settings.AXES_USERNAME_FORM_FIELD: username}
+    AxesProxyHandler.update_request(request)
+    handler = AxesProxyHandler.get_implementation()
+    if (
+        not isinstance(handler, LoginLockoutHandler)
+        or not settings.AXES_LOCK_OUT_AT_FAILURE
+        or (settings.AXES_ONLY_ADMIN_SITE and not handler.is_admin_request(request))
+        or handler.is_blacklisted(request, credentials)
+        or handler.is_whitelisted(request, credentials)
+    ):
+        # Decided without counting failures: axes' own check, in its order.
+        allowed = handler.is_allowed(request, credentials)
+        return allowed, (queryset.first() if allowed else None)
+    counted = handler.counted_attempts(request, credentials)
+    names = [f"_lockout_failures_{i}" for i in range(len(counted))]
+    row = queryset.annotate(**{
+        name: Coalesce(Subquery(_sum_of_failures(attempts)), Value(0), output_field=IntegerField())
+        for name, (_, attempts) in zip(names, counted, strict=True)
+    }).first()
+    if row is None:
+        return handler.is_allowed(request, credentials), None
+    failures = handler.worst((key, getattr(row, name)) for name, (key, _) in zip(names, counted, strict=True))
+    if failures >= get_failure_limit(request, credentials):
+        return False, None
+    return True, row
+
+
+def _sum_of_failures(attempts: QuerySet) -> QuerySet:
+    # SUM without GROUP BY (a plain Func, not an aggregate): one row, NULL when none.
+    return attempts.order_by().annotate(
+        _failures=Func(F("failures_since_start"), function="SUM", output_field=IntegerField())
+    ).values("_failures")[:1]

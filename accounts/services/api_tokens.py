@@ -119,12 +119,25 @@ def api_token_authenticate(plain: str, *, now: datetime | None = None) -> ApiTok
 
     Marks it used, at most once per ``LAST_USED_PRECISION`` (one small UPDATE, not one per
     request)."""
+    rows = api_token_lookup(plain)
+    return api_token_verify(rows.first() if rows is not None else None, plain, now=now)
+
+
+def api_token_lookup(plain: str) -> QuerySet[ApiToken] | None:
+    """The query for the row ``plain`` names (by its prefix, with its owner), or None when
+    ``plain`` is not shaped like a token. Check what it finds with :func:`api_token_verify`."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > _MAX_TOKEN_LENGTH:
         return None
     prefix, _, secret = plain[len(TOKEN_PREFIX):].partition("_")
     if not prefix or not secret:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    # prefix is unique: no ORDER BY needed for the one row.
+    return ApiToken.objects.select_related("user").filter(prefix=prefix).order_by()
+
+
+def api_token_verify(token: ApiToken | None, plain: str, *, now: datetime | None = None) -> ApiToken | None:
+    """``token`` (found by :func:`api_token_lookup`) if ``plain`` is its secret and it is
+    usable now, else None; marks it used (see :func:`api_token_authenticate`)."""
     if token is None or not hmac.compare_digest(token.digest, _digest(plain)):
         return None
     now = now or timezone.now()
