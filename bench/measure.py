@@ -539,7 +539,7 @@ def b6(stack, scale, who, worker_pid: int) -> list[Result]:
 
     EmailDelivery.objects.filter(kind__in=["weekly_digest", "daily_digest"]).delete()
     now = timezone.now()
-    for zone in User.objects.values_list("timezone", flat=True).distinct():
+    for zone in User.objects.order_by().values_list("timezone", flat=True).distinct():
         local = now.astimezone(zoneinfo.ZoneInfo(zone or "UTC"))
         User.objects.filter(timezone=zone).update(digest_weekday=local.weekday(), digest_hour=local.hour)
     due = due_user_ids(kind="weekly_digest", now=now)

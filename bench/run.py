@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -164,6 +165,10 @@ def main() -> int:
 
     scale = SCALES[args.scale]
     stack = Stack(args.scale)
+    # SIGTERM/SIGHUP (a timeout, a closed terminal) unwind through the ``finally`` below, so
+    # the stack's PostgreSQL, gunicorn and workers are stopped and not left running.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda number, _frame: sys.exit(128 + number))
     began = time.perf_counter()
     results: list = []
     broken: list[str] = []
