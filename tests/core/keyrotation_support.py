@@ -35,6 +35,10 @@ class Seeded:
         """The value the model reads back (decrypted with the configured keys)."""
         return getattr(self.model._base_manager.get(pk=self.pk), self.field)
 
+# Not a key: a plain stand-in for the SAML signing key's field (no PEM armour, so nothing
+# in the repository looks like a committed private key).
+SP_KEY_STAND_IN = "saml-sp-signing-key-stand-in"
+
 
 def seed_every_kind() -> list[Seeded]:
     """One non-empty value (two for the social tokens) in every encrypted field there is,
@@ -45,9 +49,9 @@ def seed_every_kind() -> list[Seeded]:
         seeded += [Seeded(type(account), account.pk, "access_token", f"access-secret-{n}"),
                    Seeded(type(account), account.pk, "refresh_token", f"refresh-secret-{n}")]
     sso = SsoSettings.objects.create(oidc_client_secret="oidc-client-secret",
-                                     saml_sp_private_key="-----BEGIN PRIVATE KEY-----\nsp-secret\n")
+                                     saml_sp_private_key=SP_KEY_STAND_IN)
     seeded += [Seeded(SsoSettings, sso.pk, "oidc_client_secret", "oidc-client-secret"),
-               Seeded(SsoSettings, sso.pk, "saml_sp_private_key", "-----BEGIN PRIVATE KEY-----\nsp-secret\n")]
+               Seeded(SsoSettings, sso.pk, "saml_sp_private_key", SP_KEY_STAND_IN)]
     slack_url = "https://hooks.slack.com/services/T0001/B0001/slack-secret-part"
     slack = TeamSlackWebhook.objects.create(team=TeamFactory(), url=slack_url)
     seeded.append(Seeded(TeamSlackWebhook, slack.pk, "url", slack_url))
