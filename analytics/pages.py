@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from analytics.models import EmvRate, EnrolmentSnapshot, PanelSnapshot, ShareDay, TeamDay
+from analytics.panels import snapshot_store
 from analytics.periods import DateRange, preset_period, utc_day
 from analytics.selectors import dashboard as board
 from analytics.services.emv import EmvBreakdown
@@ -165,11 +166,7 @@ def _holds(data: dict, day: date, period: DateRange) -> bool:
 
 
 def _store(key: str, data: dict, at: datetime) -> None:
-    # Two writers (beat and a view) store the same kind of numbers: the last write wins.
-    PanelSnapshot.objects.bulk_create(
-        [PanelSnapshot(key=PREFIX + key, data=data, computed_at=at)],
-        update_conflicts=True, unique_fields=["key"], update_fields=["data", "computed_at"],
-    )
+    snapshot_store(PREFIX + key, data, at)
 
 
 # --- change detection ----------------------------------------------------------------------

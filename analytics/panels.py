@@ -79,11 +79,17 @@ def panels_refresh(*, now: datetime | None = None) -> PagePanels:
     and both wrote the same kind of numbers."""
     now = now or timezone.now()
     funnel, health, campaigns = _count()
+    snapshot_store(KEY, _encode(funnel, health, campaigns), now)
+    return PagePanels(funnel, health, campaigns, now, live=True)
+
+
+def snapshot_store(key: str, data: dict, at: datetime) -> None:
+    """Write (or overwrite) the snapshot row ``key``. Beat and a view finding it stale may
+    both write the same kind of numbers at once: the last write wins."""
     PanelSnapshot.objects.bulk_create(
-        [PanelSnapshot(key=KEY, data=_encode(funnel, health, campaigns), computed_at=now)],
+        [PanelSnapshot(key=key, data=data, computed_at=at)],
         update_conflicts=True, unique_fields=["key"], update_fields=["data", "computed_at"],
     )
-    return PagePanels(funnel, health, campaigns, now, live=True)
 
 
 def page_panels(*, team_id: int | None = None, campaign_id: int | None = None,
