@@ -20,7 +20,7 @@ from rest_framework.request import Request
 
 from accounts.lockout import LOCKED_OUT_MESSAGE, first_if_login_allowed, login_allowed, login_failed
 from accounts.models import ApiToken, User
-from accounts.services.api_tokens import api_token_lookup, api_token_verify
+from accounts.services.api_tokens import TOKEN_ROWS, api_token_prefix, api_token_verify
 from core.audit import audit_actor_set
 
 READ_ONLY_MESSAGE = "This token is read-only: make a read and write token to change anything."
@@ -51,11 +51,11 @@ class PersonalTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token contains characters it cannot have.") from None
         django_request = request._request
         # The lockout check and the token's row (with its owner) in one query.
-        rows = api_token_lookup(plain)
-        if rows is None:
+        prefix = api_token_prefix(plain)
+        if prefix is None:
             allowed, found = login_allowed(django_request, username=None), None
         else:
-            allowed, found = first_if_login_allowed(django_request, rows, username=None)
+            allowed, found = first_if_login_allowed(django_request, TOKEN_ROWS, {"prefix": prefix}, username=None)
         if not allowed:
             raise LockedOut()
         token = api_token_verify(found, plain)

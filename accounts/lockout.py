@@ -10,19 +10,23 @@ the same account and client as the login forms.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from functools import partial
 from typing import Any
 
+from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_client_username, get_failure_limit, get_lockout_parameters
+from axes.helpers import get_client_parameters, get_client_username, get_failure_limit, get_lockout_parameters
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
-from django.db.models import F, Func, IntegerField, Model, QuerySet, Subquery, Sum, Value
+from django.db.models import F, Field, Func, IntegerField, Model, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+
+from core.compiled import CompiledQuery
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +76,20 @@ class LoginLockoutHandler(AxesDatabaseHandler):
             for parameter, attempts in zip(parameters, self.get_user_attempts(request, credentials), strict=True)
             # no account named: not everyone's shared "None" account
             if not (parameter == "username" and not has_username)
+        ]
+
+    def counted_filters(self, request: HttpRequest, credentials: dict | None) -> list[tuple[str, dict[str, Any]]]:
+        """``counted_attempts`` as (limit key, column filters), before any queryset is made
+        (axes' ``filter_user_attempts`` makes its querysets from the same filters; the
+        cool-off threshold is the caller's)."""
+        username = get_client_username(request, credentials)
+        parameters = get_lockout_parameters(request, credentials)
+        filters = get_client_parameters(username, request.axes_ip_address, request.axes_user_agent, request,
+                                        credentials)
+        return [
+            (parameter if isinstance(parameter, str) else "", kwargs)
+            for parameter, kwargs in zip(parameters, filters, strict=True)
+            if not (parameter == "username" and username is None)
         ]
 
     @staticmethod
@@ -140,12 +158,17 @@ def login_failed(request: HttpRequest, *, username: str | None) -> None:
     )
 
 
-def first_if_login_allowed(request: HttpRequest, queryset: QuerySet, *, username: str | None) -> tuple[bool, Model | None]:
-    """``login_allowed`` and then ``queryset.first()`` (the credential's row), in one query.
+def first_if_login_allowed(
+    request: HttpRequest, rows: CompiledQuery, values: dict[str, Any], *, username: str | None,
+    own_shape: Hashable = (),
+) -> tuple[bool, Model | None]:
+    """``login_allowed`` and then the credential's row (``rows`` bound to ``values``), in one
+    query.
 
     The failure counts ride along as subqueries of the row's query, so a credential check
-    on every request (an API token) costs one round trip, not two. When there is no row
-    to carry them (an unknown credential), the counts are asked on their own, as
+    on every request (an API token) costs one round trip, not two, and the statement is
+    compiled once per process and lockout shape (core.compiled). When there is no row to
+    carry them (an unknown credential), the counts are asked on their own, as
     ``login_allowed`` does. Returns (allowed, row); the row is None when not allowed.
     """
     credentials = {settings.AXES_USERNAME_FORM_FIELD: username}
@@ -160,19 +183,63 @@ def first_if_login_allowed(request: HttpRequest, queryset: QuerySet, *, username
     ):
         # Decided without counting failures: axes' own check, in its order.
         allowed = handler.is_allowed(request, credentials)
-        return allowed, (queryset.first() if allowed else None)
-    counted = handler.counted_attempts(request, credentials)
-    names = [f"_lockout_failures_{i}" for i in range(len(counted))]
-    row = queryset.annotate(**{
-        name: Coalesce(Subquery(_sum_of_failures(attempts)), Value(0), output_field=IntegerField())
-        for name, (_, attempts) in zip(names, counted, strict=True)
-    }).first()
-    if row is None:
+        return allowed, (next(iter(rows.rows(values, shape=own_shape)), None) if allowed else None)
+    counted = handler.counted_filters(request, credentials)
+    threshold = get_cool_off_threshold(request) if settings.AXES_COOLOFF_TIME is not None else None
+    # The shape: which columns each count compares, which of them are NULL, and whether
+    # old attempts are left out; the values are bound to it.
+    shape = (threshold is not None, tuple(
+        (key, tuple((column, value is None) for column, value in filters.items())) for key, filters in counted
+    ))
+    bound = {**values, **{f"{i}:{column}": value for i, (_, filters) in enumerate(counted)
+                          for column, value in filters.items() if value is not None}}
+    if threshold is not None:
+        bound["since"] = threshold
+    found = _with_failures(rows).rows(bound, shape=(shape, own_shape))
+    if not found:
         return handler.is_allowed(request, credentials), None
-    failures = handler.worst((key, getattr(row, name)) for name, (key, _) in zip(names, counted, strict=True))
+    row = found[0]
+    failures = handler.worst((key, getattr(row, f"_lockout_failures_{i}")) for i, (key, _) in enumerate(counted))
     if failures >= get_failure_limit(request, credentials):
         return False, None
     return True, row
+
+
+_WITH_FAILURES: dict[CompiledQuery, CompiledQuery] = {}
+
+
+def _with_failures(rows: CompiledQuery) -> CompiledQuery:
+    """``rows`` with one failure count per counted lockout parameter, as subqueries
+    (``_lockout_failures_<i>``). Its values: those of ``rows``, ``"<i>:<column>"`` for the
+    i-th count's filters, and ``"since"`` (the cool-off threshold); the shape (see
+    ``first_if_login_allowed``) says which there are and which columns are NULL."""
+    compiled = _WITH_FAILURES.get(rows)
+    if compiled is None:
+        compiled = _WITH_FAILURES.setdefault(rows, CompiledQuery(partial(_failures_build, rows), partial(_field_for, rows)))
+    return compiled
+
+
+def _failures_build(rows: CompiledQuery, shape: tuple, values: dict[str, Any]) -> QuerySet:
+    (cooled_off, counts), own_shape = shape[0], shape[1]
+    own = {name: value for name, value in values.items() if ":" not in name and name != "since"}
+    annotations = {}
+    for i, (_, columns) in enumerate(counts):
+        filters = {f"{column}__isnull" if is_null else column: True if is_null else values[f"{i}:{column}"]
+                   for column, is_null in columns}
+        if cooled_off:
+            filters["attempt_time__gte"] = values["since"]
+        annotations[f"_lockout_failures_{i}"] = Coalesce(
+            Subquery(_sum_of_failures(AccessAttempt.objects.filter(**filters))), Value(0), output_field=IntegerField()
+        )
+    return rows.build(own_shape, own).annotate(**annotations)
+
+
+def _field_for(rows: CompiledQuery, name: str) -> Field:
+    if name == "since":
+        return AccessAttempt._meta.get_field("attempt_time")
+    if ":" in name:
+        return AccessAttempt._meta.get_field(name.split(":", 1)[1])
+    return rows.field_for(name)
 
 
 def _sum_of_failures(attempts: QuerySet) -> QuerySet:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, ApiTokenScope, User
 from core.audit import record
+from core.compiled import CompiledQuery
 
 TOKEN_PREFIX = "chorus_"  # noqa: S105  (the public marker, not a secret)
 MAX_TOKENS_PER_USER = 20
@@ -119,24 +120,34 @@ def api_token_authenticate(plain: str, *, now: datetime | None = None) -> ApiTok
 
     Marks it used, at most once per ``LAST_USED_PRECISION`` (one small UPDATE, not one per
     request)."""
-    rows = api_token_lookup(plain)
-    return api_token_verify(rows.first() if rows is not None else None, plain, now=now)
+    prefix = api_token_prefix(plain)
+    found = TOKEN_ROWS.rows({"prefix": prefix}) if prefix is not None else []
+    return api_token_verify(found[0] if found else None, plain, now=now)
 
 
-def api_token_lookup(plain: str) -> QuerySet[ApiToken] | None:
-    """The query for the row ``plain`` names (by its prefix, with its owner), or None when
-    ``plain`` is not shaped like a token. Check what it finds with :func:`api_token_verify`."""
+def api_token_prefix(plain: str) -> str | None:
+    """The prefix that finds ``plain``'s row (``TOKEN_ROWS``), or None when ``plain`` is not
+    shaped like a token. Check the row it finds with :func:`api_token_verify`."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > _MAX_TOKEN_LENGTH:
         return None
     prefix, _, secret = plain[len(TOKEN_PREFIX):].partition("_")
     if not prefix or not secret:
         return None
+    return prefix
+
+
+def _by_prefix(shape: tuple, values: dict) -> QuerySet[ApiToken]:
     # prefix is unique: no ORDER BY needed for the one row.
-    return ApiToken.objects.select_related("user").filter(prefix=prefix).order_by()
+    return ApiToken.objects.select_related("user").filter(prefix=values["prefix"]).order_by()[:1]
+
+
+# The token's row with its owner, by prefix (``values={"prefix": ...}``): compiled once per
+# process, as the API's token check runs it on every request (core.compiled).
+TOKEN_ROWS = CompiledQuery(_by_prefix, lambda name: ApiToken._meta.get_field(name))
 
 
 def api_token_verify(token: ApiToken | None, plain: str, *, now: datetime | None = None) -> ApiToken | None:
-    """``token`` (found by :func:`api_token_lookup`) if ``plain`` is its secret and it is
+    """``token`` (found by ``TOKEN_ROWS``) if ``plain`` is its secret and it is
     usable now, else None; marks it used (see :func:`api_token_authenticate`)."""
     if token is None or not hmac.compare_digest(token.digest, _digest(plain)):
         return None
