@@ -66,8 +66,9 @@ def _wait_for_workers(timeout: float = 120) -> None:
 
 def _who():
     from django.test import Client
+    from django.utils import timezone
 
-    from accounts.models import User
+    from accounts.models import ApiToken, User
     from accounts.roles import CURATOR
     from accounts.services.api_tokens import api_token_create
     from accounts.services.users import user_set_roles
@@ -85,6 +86,9 @@ def _who():
         client.force_login(user)
         setattr(who, attr, client.cookies["sessionid"].value)
     who.user = advocate
+    # Each run makes its token; the earlier runs' are revoked (a user may hold 20).
+    ApiToken.objects.filter(user=advocate, name__startswith="bench ", revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
     who.api_token = api_token_create(user=advocate, name=f"bench {time.time_ns()}", scope="read",
                                      expires_in_days=1).plain
     who.link_code = Share.objects.filter(status="posted").order_by("-posted_at").values_list(
