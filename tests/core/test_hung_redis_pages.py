@@ -58,6 +58,7 @@ def own_redis(settings):
     saved = {key: conf[key] for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
     conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=server.url)
     settings.REDIS_URL = server.url
+    settings.REDIS_WEB_TIMEOUT = 0.2  # production's (the tests' default is longer: tests/settings.py)
     settings.ANALYTICS_CLICK_RECORDING = "buffer"
     _forget_everything_about_redis()
     yield server
