@@ -20,6 +20,7 @@ from accounts.models import User
 from advocacy.models import Onboarding, PolicyAcceptance, PolicyVersion, TopicFollow
 from content.models import Topic
 from core import audit
+from core.compiled import CompiledQuery
 
 # The session remembers the version its user accepted: no query for it on every page.
 POLICY_SESSION_KEY = "chorus.policy_accepted"
@@ -29,8 +30,13 @@ WELCOME_SESSION_KEY = "chorus.welcome"
 
 def policy_current() -> PolicyVersion | None:
     """The version in force, or None when there is no policy (none yet, or emptied)."""
-    version = PolicyVersion.objects.order_by("-number").first()
-    return version if version is not None and version.text.strip() else None
+    found = _LATEST_POLICY.rows({})
+    return found[0] if found and found[0].text.strip() else None
+
+
+# Asked on every portal page (advocacy.middleware.PolicyMiddleware): compiled once per process.
+_LATEST_POLICY = CompiledQuery(lambda shape, values: PolicyVersion.objects.order_by("-number")[:1],
+                               PolicyVersion._meta.get_field)
 
 
 @transaction.atomic

@@ -10,6 +10,8 @@ items, their rendered cards and the filters' topics and campaigns come from
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
@@ -19,7 +21,7 @@ from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import timesince_filter
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import conditional_escape, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -100,7 +102,7 @@ def _card_html(segments: list[str], item: ContentItem, shared_on: set[str]) -> S
     """The card for this person: when it was published (``timesince``) and until when it
     runs, in their time zone, and the networks they shared it to."""
     personal = {
-        "when": timesince_filter(item.published_at),
+        "when": _since(item.published_at),
         # As ``{{ item.expires_at|date:"j M" }}`` would: in the time zone of the request.
         "until": date_filter(template_localtime(item.expires_at), "j M") if item.expires_at else "",
         "pills": format_html_join("", '<span class="pill ok" title="You shared this">{} ✓</span>',
@@ -110,6 +112,20 @@ def _card_html(segments: list[str], item: ContentItem, shared_on: set[str]) -> S
     for index, segment in enumerate(segments):
         out.append(conditional_escape(personal[segment]) if index % 2 else segment)
     return mark_safe("".join(out))  # noqa: S308 (the template's output and escaped values)
+
+
+def _since(moment: datetime | None) -> str:
+    """``{{ moment|timesince }}`` as of the start of the current minute (what it shows moves
+    by the minute at most): worked out once per process, minute and language, not for every
+    card of every page."""
+    if moment is None:
+        return ""
+    return _since_at(moment, int(timezone.now().timestamp() // 60), translation.get_language())
+
+
+@lru_cache(maxsize=4096)
+def _since_at(moment: datetime, minute: int, language: str | None) -> str:
+    return timesince_filter(moment, datetime.fromtimestamp(minute * 60, tz=UTC))
 
 
 def _options(choices: list[tuple], selected: object) -> SafeString:

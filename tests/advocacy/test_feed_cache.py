@@ -382,3 +382,16 @@ def test_the_card_escapes_what_it_shows(client, me):
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in page and "<b>Bold" not in page
     assert "&quot;quoted&quot; &lt;i&gt;" in page and "\x00" not in page
     assert "news.example.com · " in page and " ago" in page
+
+
+def test_the_cards_age_is_current_to_the_minute(client, me):
+    """How long ago an item came out is worked out once per minute (advocacy.views.feed._since),
+    and moves with the clock: never stuck on a cached card."""
+    published = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=2)
+    published_item(title="Aging", published_at=published)
+    with freeze_time(published + timedelta(hours=2, seconds=30)):
+        assert "2\xa0hours ago" in portal(client)
+    with freeze_time(published + timedelta(hours=2, minutes=5, seconds=59)):
+        assert "2\xa0hours, 5\xa0minutes ago" in portal(client)
+    with freeze_time(published + timedelta(days=3, hours=1)):
+        assert "3\xa0days, 1\xa0hour ago" in portal(client)
