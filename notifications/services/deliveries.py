@@ -41,6 +41,7 @@ class Outgoing:
 
     email: RenderedEmail | None = None
     unsubscribe: bool = True
+    unsubscribe_url: str = ""  # the link the email carries, if the renderer signed one (the header reuses it)
     error: str = ""
     permanent: bool = False  # an error that retrying cannot fix
 
@@ -132,7 +133,7 @@ def deliveries_send(*, claim_token: str, record_every: int | None = SEND_BATCH) 
                     continue
                 message = build_message(
                     to=delivery.user.email, email=out.email, connection=connection,
-                    unsubscribe=unsubscribe_url(delivery.pk) if out.unsubscribe else "",
+                    unsubscribe=(out.unsubscribe_url or unsubscribe_url(delivery.pk)) if out.unsubscribe else "",
                 )
                 try:
                     message.send()

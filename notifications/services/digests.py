@@ -10,6 +10,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -148,6 +149,21 @@ class DigestBuilder:
             .annotate(n=Count("user_id", distinct=True))
             .values_list("item_id", "n")
         )
+        self.shared_by: dict[int, set[int]] = defaultdict(set)
+        for user_id, item_id in self.shared:
+            self.shared_by[user_id].add(item_id)
+        # What build() needs of each live item, worked out once: a digest of 500 people
+        # otherwise repeats it 500 times (rank_key's order, with and without a followed topic).
+        self._candidates = []
+        for item, targeting in self.live:
+            is_new = bool(item.published_at and item.published_at >= self.new_since)
+            colleagues = self.colleagues.get(item.pk, 0)
+            self._candidates.append(_Candidate(
+                item=item, pk=item.pk, targeting=targeting, is_new=is_new, colleagues=colleagues,
+                required=item.pk in self.required_items, topics=frozenset(self.item_topics.get(item.pk, ())),
+                key_followed=rank_key((item, is_new, colleagues, True)),
+                key_not_followed=rank_key((item, is_new, colleagues, False)),
+            ))
         self.impacts: dict[int, Impact] = {}
         self.campaigns: list[tuple[Campaign, list[GoalProgress]]] = []
         self.team_shares: dict[tuple[int, int], int] = {}
@@ -176,24 +192,25 @@ class DigestBuilder:
             self.team_shares = {(team, campaign): n for team, campaign, n in rows}
 
     def build(self, user: User) -> Digest:
-        candidates = []
-        follows = self.follows.get(user.pk, set())
-        for item, targeting in self.live:
-            if (user.pk, item.pk) in self.shared or not targeting.reaches(user):
+        user_id = user.pk
+        follows = self.follows.get(user_id, set())
+        shared = self.shared_by.get(user_id, ())
+        ranked = []
+        for c in self._candidates:
+            if c.pk in shared or not c.targeting.reaches(user):
                 continue
-            is_new = bool(item.published_at and item.published_at >= self.new_since)
-            followed = item.pk in self.required_items or bool(self.item_topics.get(item.pk, set()) & follows)
-            candidates.append((item, is_new, self.colleagues.get(item.pk, 0), followed))
-        candidates.sort(key=rank_key, reverse=True)
+            followed = c.required or not c.topics.isdisjoint(follows)
+            ranked.append((c.key_followed if followed else c.key_not_followed, c))
+        ranked.sort(key=itemgetter(0), reverse=True)  # keys end with the item's pk: no ties
         digest = Digest(user=user, kind=self.kind, as_of=self.as_of)
-        digest.new_count = sum(1 for _, is_new, _, _ in candidates if is_new)
+        digest.new_count = sum(1 for _, c in ranked if c.is_new)
         digest.items = [
             DigestItem(
-                item=item, is_new=is_new, colleagues=colleagues,
-                share_url=share_link_url(user_id=user.pk, item_id=item.pk),
-                image_url=self.card_parts[item.pk][0], summary=self.card_parts[item.pk][1],
+                item=c.item, is_new=c.is_new, colleagues=c.colleagues,
+                share_url=share_link_url(user_id=user_id, item_id=c.pk),
+                image_url=self.card_parts[c.pk][0], summary=self.card_parts[c.pk][1],
             )
-            for item, is_new, colleagues, _ in candidates[: settings.DIGEST_ITEMS]
+            for _, c in ranked[: settings.DIGEST_ITEMS]
         ]
         if self.kind != DeliveryKind.DAILY_DIGEST:
             digest.impact = self.impacts.get(user.pk)
@@ -205,6 +222,19 @@ class DigestBuilder:
                 for campaign, progress in self.campaigns
             ]
         return digest
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    item: ContentItem
+    pk: int
+    targeting: ItemTargeting
+    is_new: bool
+    colleagues: int
+    required: bool  # has a required topic: counts as followed by everyone
+    topics: frozenset[int]
+    key_followed: tuple
+    key_not_followed: tuple
 
 
 def rank_key(candidate: tuple[ContentItem, bool, int, bool]) -> tuple:
@@ -236,7 +266,10 @@ def render_digests(deliveries: list[EmailDelivery]) -> dict[int, Outgoing]:
                 if not digest.new_count and settings.SKIP_EMPTY_DIGESTS and kind != DeliveryKind.TEST_DIGEST:
                     out[delivery.pk] = Outgoing()
                     continue
-                out[delivery.pk] = Outgoing(email=renderer.render(digest, unsubscribe=unsubscribe_url(delivery.pk)))
+                unsubscribe = unsubscribe_url(delivery.pk)
+                out[delivery.pk] = Outgoing(
+                    email=renderer.render(digest, unsubscribe=unsubscribe), unsubscribe_url=unsubscribe
+                )
             except Exception as exc:
                 logger.exception("digest %s failed to render", delivery.pk)
                 out[delivery.pk] = Outgoing(error=f"render: {type(exc).__name__}: {exc}"[:500])
