@@ -8,15 +8,19 @@ repeated). See ``possibly_sent``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http import cookiejar
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
@@ -162,20 +166,94 @@ def transport_error(
     return TransientError(message, network=config.network, provider_message=type(exc).__name__)
 
 
+# --------------------------------------------------------------------------- sessions
+
+# A pooled connection idle longer than this is not reused: servers close idle keep-alive
+# connections after a while (some after 5 s), and a request written into a connection the
+# server is closing fails as "possibly sent" — for a publish, a reconciliation. 2 s keeps
+# a busy worker's connection and stays well inside the shortest common server timeout.
+KEEPALIVE_IDLE_SECONDS = 2.0
+_clock = time.monotonic  # (tests move it)
+
+
+class _NoCookies(cookiejar.DefaultCookiePolicy):
+    """The session is shared by every account's calls: it must never keep a cookie one
+    employee's call received and send it with another's."""
+
+    def set_ok(self, cookie: cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+class _Sessions(threading.local):
+    pid = 0
+    by_timeout: dict[tuple[float, float], requests.Session]
+    last_used: dict[tuple[float, float], float]
+
+
+_sessions = _Sessions()
+
+
+def pooled_session(timeout: tuple[float, float]) -> requests.Session:
+    """This process's (and thread's) session for provider calls with ``timeout``: made once
+    and reused, so each call does not build a session and its connection pools again, and
+    a busy worker keeps its connections to the provider open (no TCP and TLS handshake per
+    post). Nothing of one call carries over to the next: every call gives its own
+    Authorization header, no cookie is kept (``_NoCookies``), and ``trust_env`` is off —
+    the proxies and CA bundle the environment names are read once here instead of on
+    every request, and a ``.netrc`` can never replace our Authorization header. A forked
+    child (a Celery pool process) never uses its parent's sockets: sessions are per pid."""
+    pid = os.getpid()
+    if _sessions.pid != pid:
+        _sessions.pid, _sessions.by_timeout, _sessions.last_used = pid, {}, {}
+    session = _sessions.by_timeout.get(timeout)
+    if session is None:
+        session = outbound_session(timeout)
+        session.cookies.set_policy(_NoCookies())
+        session.trust_env = False
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        _sessions.by_timeout[timeout] = session
+    now = _clock()
+    if now - _sessions.last_used.get(timeout, now) > KEEPALIVE_IDLE_SECONDS:
+        session.close()  # drops the idle connections; the session itself stays usable
+    _sessions.last_used[timeout] = now
+    return session
+
+
+@functools.lru_cache(maxsize=64)
+def _environment_proxies(origin: str) -> dict[str, str]:
+    """The proxies the environment names for ``origin`` (``HTTPS_PROXY``, ``NO_PROXY``…),
+    as ``requests`` would find them, looked up once per process and origin."""
+    return requests.utils.get_environ_proxies(origin)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class Transport:
     """The adapter's HTTP session (Chorus timeouts, no automatic retries) plus failure
     mapping. Tests can pass their own to an adapter; ``responses`` patches below it."""
 
-    def __init__(self, config: NetworkConfig) -> None:
+    def __init__(self, config: NetworkConfig, session: requests.Session | None = None) -> None:
         self.config = config
-        self.session = outbound_session(tuple(config.timeout))  # type: ignore[arg-type]
+        self._session = session
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is not None:
+            return self._session
+        return pooled_session(tuple(self.config.timeout))  # type: ignore[arg-type]
 
     def send(self, method: str, url: str, *, ambiguous: bool = False, **kwargs: Any) -> requests.Response:
         """Send once. ``ambiguous=True`` (publish only) turns "sent, no answer" into
         ``AmbiguousPostError`` instead of ``TransientError``."""
         sent_at = utcnow()
+        session = self.session
+        if not session.trust_env and "proxies" not in kwargs:
+            kwargs["proxies"] = _environment_proxies(_origin(url))
         try:
-            return self.session.request(method, url, **kwargs)
+            return session.request(method, url, **kwargs)
         except requests.RequestException as exc:
             raise transport_error(exc, config=self.config, ambiguous=ambiguous, sent_at=sent_at) from exc
 

@@ -9,6 +9,7 @@ from advocacy.signals import share_failed, share_posted
 from analytics.events import clicks_recorded
 from content.signals import content_published
 from notifications.signals import digest_sent
+from webhooks import selectors
 from webhooks.services import events
 
 
@@ -17,6 +18,8 @@ def _on_content_published(sender: Any = None, *, item_id: int, **kwargs: Any) ->
 
 
 def _on_share_posted(sender: Any = None, *, share: Any, how: str = "", **kwargs: Any) -> None:
+    if not selectors.share_posted_wanted():  # every posted share asks: answered per process for seconds
+        return
     events.emit_safely(events.share_posted_emit, share=share, how=how or None)
 
 
@@ -43,3 +46,4 @@ def connect() -> None:
     clicks_recorded.connect(_on_clicks_recorded, dispatch_uid="webhooks.clicks_recorded")
     digest_sent.connect(_on_digest_sent, dispatch_uid="webhooks.digest_sent")
     person_joined.connect(_on_person_joined, dispatch_uid="webhooks.person_joined")
+    selectors.connect()

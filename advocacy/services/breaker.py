@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from advocacy.services.budgets import lua_script
 from core.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def breaker_allow(network: str, *, now: float | None = None) -> Gate:
     now = time.time() if now is None else now
     try:
         client = get_redis()
-        kind, wait = client.register_script(_ALLOW)(
+        kind, wait = lua_script(client, _ALLOW)(
             keys=[_key(network)],
             args=[
                 now,
@@ -130,7 +131,7 @@ def breaker_failure(network: str, *, probe: bool = False, now: float | None = No
     """An outage-type failure on ``network``; returns the breaker's state afterwards."""
     now = time.time() if now is None else now
     try:
-        state = get_redis().register_script(_FAILURE)(
+        state = lua_script(get_redis(), _FAILURE)(
             keys=[_key(network)],
             args=[
                 now,

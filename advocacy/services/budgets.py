@@ -17,6 +17,7 @@ where a place is held in one budget while another turns out to be full);
 protects us, and a Redis outage must not stop every share.
 """
 
+import functools
 import logging
 import time
 import uuid
@@ -93,6 +94,13 @@ return {0, '0'}
 """
 
 
+@functools.lru_cache(maxsize=16)
+def lua_script(client, source: str):
+    """The script object of ``source`` for ``client``, made once per process (making one hashes
+    the source); calling it runs EVALSHA, loading the script first if Redis lost it."""
+    return client.register_script(source)
+
+
 def budget_reserve(
     *, budgets: Sequence[PostBudget], account_id: int, now: float | None = None
 ) -> Reservation:
@@ -115,7 +123,7 @@ def budget_reserve(
             args += ["w", budget.window.total_seconds(), budget.limit, 0]
             held.append((key, member))
     try:
-        full, wait = get_redis().register_script(_TAKE)(keys=keys, args=args)
+        full, wait = lua_script(get_redis(), _TAKE)(keys=keys, args=args)
     except Exception as exc:  # Redis down: fail open, the provider's 429 still protects us
         logger.warning("budget check skipped: %s", type(exc).__name__)
         return Reservation(True)

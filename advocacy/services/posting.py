@@ -88,7 +88,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -102,6 +101,7 @@ from advocacy.services.breaker import (
     breaker_success,
 )
 from advocacy.services.budgets import budget_release, budget_reserve
+from advocacy.services.share_rows import share_claim_and_load, share_row_update
 from advocacy.services.tokens import account_access_token, account_mark_needs_reconnect, admins_alert_once
 from core import audit
 from core.queueing import enqueue
@@ -199,17 +199,14 @@ def _window_words() -> str:
 
 def _claim(share_id: int) -> Share | None:
     """Move the share from *queued* to *posting* (one conditional UPDATE, one commit) and
-    load it. The same UPDATE records ``first_attempt_at`` if the share has none, so it is
-    durable before the network is called without a commit of its own; a run that then
-    does not call the network after all gives it back (``_set``)."""
+    load it with its item, account and employee, in the same statement
+    (``advocacy.services.share_rows``). The same UPDATE records ``first_attempt_at`` if the
+    share has none, so it is durable before the network is called without a commit of its
+    own; a run that then does not call the network after all gives it back (``_set``)."""
     now = timezone.now()
-    claimed = Share.objects.filter(pk=share_id, status=ShareStatus.QUEUED).update(
-        status=ShareStatus.POSTING, posting_started_at=now, attempts=F("attempts") + 1, updated_at=now,
-        first_attempt_at=Coalesce("first_attempt_at", Value(now)),
-    )
-    if not claimed:
+    share = share_claim_and_load(share_id, now)
+    if share is None:
         return None
-    share = Share.objects.select_related("item", "account", "user").get(pk=share_id)
     # This claim set first_attempt_at (an earlier one would have left an earlier time).
     share._first_attempt_is_ours = share.first_attempt_at == now
     share._network_called = False
@@ -222,7 +219,7 @@ def _set(share: Share, status: str, **fields) -> None:
         # The claim recorded a first attempt that never reached the network: take it back,
         # so a text-only share only ever adopts posts made after its real first attempt.
         fields["first_attempt_at"] = None
-    Share.objects.filter(pk=share.pk).update(**fields)
+    share_row_update(share.pk, fields)
     for key, value in fields.items():
         setattr(share, key, value)
 
@@ -283,7 +280,7 @@ def _adopt(share: Share, post: PublishedPost) -> bool:
     try:
         with transaction.atomic():
             try:
-                Share.objects.filter(pk=share.pk).update(**fields)
+                share_row_update(share.pk, fields)
             except IntegrityError as exc:
                 raise _PostTaken from exc
             before = {key: getattr(share, key) for key in fields}
