@@ -2,7 +2,7 @@
 
 from collections import namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection
@@ -129,11 +129,20 @@ class FeedPerson:
     follows: frozenset[int]
     has_account: bool
     shared: dict[int, set[str]]
+    extras: dict[str, int] = field(default_factory=dict)
 
 
-def feed_person(user: User) -> FeedPerson:
+# Per-person counts of apps above this one that ride along with the portal feed's one query
+# (``feed_person(..., extras=True)``), so the page does not pay a round trip for each:
+# name -> a scalar SQL expression with one ``%s``, the user's id. Registered at start-up
+# (notifications: the nav badge's unread count); the view hands them on with the request
+# (``request.person_extras``), and whoever registered one reads it there.
+PERSON_EXTRAS: dict[str, str] = {}
+
+
+def feed_person(user: User, *, extras: bool = False) -> FeedPerson:
     """One query, the first of a feed page: the version token is read before any item (what
-    is cached under it is at least as new as it)."""
+    is cached under it is at least as new as it). ``extras``: with ``PERSON_EXTRAS``."""
     version, follow, account, share, item = (
         FeedVersion._meta.db_table, TopicFollow._meta.db_table, SocialAccount._meta.db_table,
         Share._meta.db_table, ContentItem._meta.db_table)
@@ -146,18 +155,27 @@ def feed_person(user: User) -> FeedPerson:
         f"UNION ALL SELECT 3, s.item_id, s.network FROM {share} s JOIN {item} i ON i.id = s.item_id "
         f"WHERE s.user_id = %s AND s.status IN ({statuses}) AND i.status = %s"
     )
+    params = [user.pk, user.pk, user.pk, *SHARED_STATUSES, ContentStatus.PUBLISHED]
+    named = sorted(PERSON_EXTRAS.items()) if extras else []
+    for name, expression in named:
+        sql += f" UNION ALL SELECT 4, ({expression}), %s"
+        params += [user.pk, name]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, user.pk, user.pk, *SHARED_STATUSES, ContentStatus.PUBLISHED])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     shared: dict[int, set[str]] = {}
+    found: dict[str, int] = {}
     for kind, value, network in rows:
         if kind == 3:
             shared.setdefault(value, set()).add(network)
+        elif kind == 4:
+            found[network] = value
     return FeedPerson(
         token=next((value for kind, value, _ in rows if kind == 0), None),
         follows=frozenset(value for kind, value, _ in rows if kind == 1),
         has_account=any(kind == 2 and value for kind, value, _ in rows),
         shared=shared,
+        extras=found,
     )
 
 

@@ -20,6 +20,10 @@ class NotificationsConfig(AppConfig):
 
         privacy.register()  # notifications and emails in My data and account deletion
 
+        from .services.inapp import register_unread_extra
+
+        register_unread_extra()  # the portal feed reads the nav badge's count in its own query
+
         from core.audit import track
 
         from .models import TeamSlackWebhook, TeamsWebhook

@@ -2,14 +2,18 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 from accounts.models import User
-from notifications.services.inapp import unread_count
+from notifications.services.inapp import UNREAD_EXTRA, unread_count
 
 
 class UnreadNotifications:
-    """The nav bell's unread count: one indexed COUNT, run only if a template asks."""
+    """The nav bell's unread count: one indexed COUNT, run only if a template asks — or
+    none, when the page's view already read it with its own query (the portal feed:
+    ``advocacy.selectors.PERSON_EXTRAS``)."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, known: int | None = None) -> None:
         self.user = user
+        if known is not None:
+            self.count = known  # fills the cached property
 
     @cached_property
     def count(self) -> int:
@@ -30,4 +34,5 @@ def notifications(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": UnreadNotifications(user)}
+    known = getattr(request, "person_extras", {}).get(UNREAD_EXTRA)
+    return {"unread_notifications": UnreadNotifications(user, known)}

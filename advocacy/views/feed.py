@@ -167,7 +167,10 @@ def feed(request: HttpRequest) -> HttpResponse:
         ctype = None
     search = (request.GET.get("q") or "").strip()[:100]
     user = request.user
-    person = feed_person(user)  # one query: the version, followed topics, any connection, shares
+    # One query: the version, followed topics, any connection, shares, and the counts other
+    # apps ride along (the nav badge's unread count: request.person_extras).
+    person = feed_person(user, extras=True)
+    request.person_extras = person.extras
     # The queryset is built only when needed (building it is most of a cached page's cost).
     items = SimpleLazyObject(lambda: feed_for_user(user, topic=topic, campaign=campaign, content_type=ctype,
                                                    search=search, follows=person.follows))

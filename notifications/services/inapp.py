@@ -80,6 +80,18 @@ def unread_count(user: User) -> int:
         return cursor.fetchone()[0]
 
 
+# Its name among the counts that ride along with the portal feed's query (see register_unread_extra).
+UNREAD_EXTRA = "unread_notifications"
+
+
+def register_unread_extra() -> None:
+    """Let the portal feed read the unread count in its own query (``advocacy.selectors.
+    PERSON_EXTRAS``): the page then makes no COUNT of its own for the badge."""
+    from advocacy.selectors import PERSON_EXTRAS
+
+    PERSON_EXTRAS[UNREAD_EXTRA] = _unread_count_sql()
+
+
 @lru_cache(maxsize=1)
 def _unread_count_sql() -> str:
     # The same statement as Notification.objects.filter(user=…, read_at__isnull=True).count().

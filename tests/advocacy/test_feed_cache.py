@@ -243,9 +243,9 @@ def _catalogue(n: int, me) -> None:
 def test_the_portal_page_in_constant_queries(client, me, count, django_assert_num_queries):
     _catalogue(count, me)
     portal(client)
-    # session, user, the policy, the page (rows, my shares, the count, the version, my
-    # connections), the notifications' badge
-    with django_assert_num_queries(5):
+    # session, user, the policy, the page (my shares, the version, my connections and the
+    # notifications' badge count in one query)
+    with django_assert_num_queries(4):
         page = portal(client)
     assert page.count('class="card feed-item') == min(count, 12)
     assert page.count("LinkedIn ✓") == min(count, 12) // 2
@@ -264,8 +264,9 @@ def test_the_api_feed_in_constant_queries(client, me, count, django_assert_num_q
 def test_a_cold_cache_costs_five_queries_more(client, me, django_assert_num_queries):
     _catalogue(30, me)
     feed_cache.clear()
-    # + the items (campaign joined), their topics, their texts; the filters' topics and campaigns
-    with django_assert_num_queries(10):
+    # the warm page's 4 + the items (campaign joined), their topics, their texts; the
+    # filters' topics and campaigns
+    with django_assert_num_queries(9):
         portal(client)
 
 
@@ -395,3 +396,24 @@ def test_the_cards_age_is_current_to_the_minute(client, me):
         assert "2\xa0hours, 5\xa0minutes ago" in portal(client)
     with freeze_time(published + timedelta(days=3, hours=1)):
         assert "3\xa0days, 1\xa0hour ago" in portal(client)
+
+
+def test_the_badge_count_rides_with_the_feeds_query(client, me, django_assert_num_queries):
+    """The nav badge's unread count is read in the portal feed's own query (no COUNT of its
+    own, advocacy.selectors.PERSON_EXTRAS); other pages still count it themselves."""
+    from notifications.models import Notification
+
+    published_item(title="Something to share")
+    for i in range(3):
+        Notification.objects.create(user=me, kind="new_content", title=f"New {i}")
+    Notification.objects.create(user=advocate(), kind="new_content", title="Someone else's")
+    portal(client)
+    with django_assert_num_queries(4) as queries:
+        page = portal(client)
+    assert "Notifications, 3 unread" in page
+    assert not any(q["sql"].startswith('SELECT COUNT(*) FROM "notifications_notification"')
+                   for q in queries.captured_queries)
+    Notification.objects.filter(user=me).first().delete()
+    assert "Notifications, 2 unread" in portal(client)
+    other = client.get(reverse("preferences")).content.decode()
+    assert "Notifications, 2 unread" in other
