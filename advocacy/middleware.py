@@ -42,7 +42,21 @@ class PolicyMiddleware:
         reading = request.method in ("GET", "HEAD")
         if reading and request.session.pop(WELCOME_SESSION_KEY, False):
             return HttpResponseRedirect(reverse("onboarding"))
+        if getattr(view_func, "checks_policy_itself", False):
+            return None  # the view reads the version in force with its own query (the feed)
         if policy_to_accept(user, session=request.session) is None:
             return None
-        after = request.get_full_path() if reading else reverse("home")
-        return HttpResponseRedirect(f"{reverse('onboarding_policy')}?{urlencode({'next': after})}")
+        return to_policy(request)
+
+
+def to_policy(request: HttpRequest) -> HttpResponse:
+    """To the policy page, and back here (a read) or home once accepted."""
+    after = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("home")
+    return HttpResponseRedirect(f"{reverse('onboarding_policy')}?{urlencode({'next': after})}")
+
+
+def checks_policy_itself(view):
+    """Mark a view that asks ``policy_id_to_accept`` itself (with the version in force read
+    in its own query) and answers ``to_policy`` when it must: the middleware leaves it."""
+    view.checks_policy_itself = True
+    return view

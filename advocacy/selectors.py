@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from advocacy.feed_cache import FeedOrder
-from advocacy.models import FeedVersion, Share, SocialAccount, TopicFollow
+from advocacy.models import FeedVersion, PolicyVersion, Share, SocialAccount, TopicFollow
 from advocacy.models.shares import ShareStatus
 from content.models import ContentItem, ContentStatus, ShareText, Topic
 from content.selectors import content_visible_to
@@ -130,6 +130,8 @@ class FeedPerson:
     has_account: bool
     shared: dict[int, set[str]]
     extras: dict[str, int] = field(default_factory=dict)
+    # With ``policy=True``: the id of the social media policy in force (None: no policy).
+    policy_id: int | None = None
 
 
 # Per-person counts of apps above this one that ride along with the portal feed's one query
@@ -140,9 +142,11 @@ class FeedPerson:
 PERSON_EXTRAS: dict[str, str] = {}
 
 
-def feed_person(user: User, *, extras: bool = False) -> FeedPerson:
+def feed_person(user: User, *, extras: bool = False, policy: bool = False) -> FeedPerson:
     """One query, the first of a feed page: the version token is read before any item (what
-    is cached under it is at least as new as it). ``extras``: with ``PERSON_EXTRAS``."""
+    is cached under it is at least as new as it). ``extras``: with ``PERSON_EXTRAS``;
+    ``policy``: with the policy version in force (``policy_current``'s: the latest, unless
+    emptied — its text is stored stripped)."""
     version, follow, account, share, item = (
         FeedVersion._meta.db_table, TopicFollow._meta.db_table, SocialAccount._meta.db_table,
         Share._meta.db_table, ContentItem._meta.db_table)
@@ -160,6 +164,10 @@ def feed_person(user: User, *, extras: bool = False) -> FeedPerson:
     for name, expression in named:
         sql += f" UNION ALL SELECT 4, ({expression}), %s"
         params += [user.pk, name]
+    if policy:
+        table = PolicyVersion._meta.db_table
+        sql += (f" UNION ALL SELECT 5, id, NULL FROM (SELECT id, text FROM {table} "  # noqa: S608
+                f"ORDER BY number DESC LIMIT 1) latest WHERE text <> ''")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -176,6 +184,7 @@ def feed_person(user: User, *, extras: bool = False) -> FeedPerson:
         has_account=any(kind == 2 and value for kind, value, _ in rows),
         shared=shared,
         extras=found,
+        policy_id=next((value for kind, value, _ in rows if kind == 5), None),
     )
 
 

@@ -63,15 +63,23 @@ def policy_to_accept(user: User, *, session: SessionBase | None = None) -> Polic
     """The version ``user`` must accept before using the portal, or None. One query when
     the session already knows (the current version's id), two otherwise."""
     version = policy_current()
-    if version is None:
-        return None
-    if session is not None and session.get(POLICY_SESSION_KEY) == version.pk:
-        return None
-    if policy_accepted(user, version):
-        if session is not None:
-            session[POLICY_SESSION_KEY] = version.pk
+    if version is None or not policy_id_to_accept(user, version.pk, session=session):
         return None
     return version
+
+
+def policy_id_to_accept(user: User, current_id: int | None, *, session: SessionBase | None = None) -> bool:
+    """Whether ``user`` must accept the version ``current_id`` (in force, read by the caller:
+    the portal feed reads it with its own query) first. No query when the session knows."""
+    if current_id is None:
+        return False
+    if session is not None and session.get(POLICY_SESSION_KEY) == current_id:
+        return False
+    if PolicyAcceptance.objects.filter(user=user, version_id=current_id).exists():
+        if session is not None:
+            session[POLICY_SESSION_KEY] = current_id
+        return False
+    return True
 
 
 def policy_accept(*, user: User, version: PolicyVersion, session: SessionBase | None = None) -> PolicyAcceptance:

@@ -29,6 +29,7 @@ from django.utils.timezone import template_localtime
 from django.views.decorators.cache import never_cache
 
 from advocacy.feed_cache import FeedOrder, cached_items, cached_order, cached_value, remember_items
+from advocacy.middleware import checks_policy_itself, to_policy
 from advocacy.selectors import (
     FEED_ORDER,
     feed_for_user,
@@ -39,6 +40,7 @@ from advocacy.selectors import (
     feed_prepare,
     feed_targeting_key,
 )
+from advocacy.services.onboarding import policy_id_to_accept
 from content.models import Campaign, ContentItem, ContentType, Topic
 from core.middleware import refuse_nul_bytes
 from networks import display_name
@@ -158,6 +160,7 @@ def _page_ids(items, order: FeedOrder, requested: int) -> tuple[list[int], int]:
 
 @never_cache  # the "LinkedIn ✓" pills must be current when the employee comes Back from sharing
 @login_required
+@checks_policy_itself
 @refuse_nul_bytes
 def feed(request: HttpRequest) -> HttpResponse:
     topic = _int(request.GET.get("topic"))
@@ -167,9 +170,12 @@ def feed(request: HttpRequest) -> HttpResponse:
         ctype = None
     search = (request.GET.get("q") or "").strip()[:100]
     user = request.user
-    # One query: the version, followed topics, any connection, shares, and the counts other
-    # apps ride along (the nav badge's unread count: request.person_extras).
-    person = feed_person(user, extras=True)
+    # One query: the version, followed topics, any connection, shares, the policy in force
+    # (advocacy.middleware leaves this view its check) and the counts other apps ride along
+    # (the nav badge's unread count: request.person_extras).
+    person = feed_person(user, extras=True, policy=True)
+    if policy_id_to_accept(user, person.policy_id, session=request.session):
+        return to_policy(request)
     request.person_extras = person.extras
     # The queryset is built only when needed (building it is most of a cached page's cost).
     items = SimpleLazyObject(lambda: feed_for_user(user, topic=topic, campaign=campaign, content_type=ctype,

@@ -243,9 +243,9 @@ def _catalogue(n: int, me) -> None:
 def test_the_portal_page_in_constant_queries(client, me, count, django_assert_num_queries):
     _catalogue(count, me)
     portal(client)
-    # session, user, the policy, the page (my shares, the version, my connections and the
-    # notifications' badge count in one query)
-    with django_assert_num_queries(4):
+    # session, user, the page (my shares, the version, my connections, the policy in force
+    # and the notifications' badge count in one query)
+    with django_assert_num_queries(3):
         page = portal(client)
     assert page.count('class="card feed-item') == min(count, 12)
     assert page.count("LinkedIn ✓") == min(count, 12) // 2
@@ -264,9 +264,9 @@ def test_the_api_feed_in_constant_queries(client, me, count, django_assert_num_q
 def test_a_cold_cache_costs_five_queries_more(client, me, django_assert_num_queries):
     _catalogue(30, me)
     feed_cache.clear()
-    # the warm page's 4 + the items (campaign joined), their topics, their texts; the
+    # the warm page's 3 + the items (campaign joined), their topics, their texts; the
     # filters' topics and campaigns
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         portal(client)
 
 
@@ -408,7 +408,7 @@ def test_the_badge_count_rides_with_the_feeds_query(client, me, django_assert_nu
         Notification.objects.create(user=me, kind="new_content", title=f"New {i}")
     Notification.objects.create(user=advocate(), kind="new_content", title="Someone else's")
     portal(client)
-    with django_assert_num_queries(4) as queries:
+    with django_assert_num_queries(3) as queries:
         page = portal(client)
     assert "Notifications, 3 unread" in page
     assert not any(q["sql"].startswith('SELECT COUNT(*) FROM "notifications_notification"')

@@ -251,3 +251,19 @@ def test_the_welcome_flag_redirects_the_next_portal_page_once(client, ann):
     session.save()
     assert client.get(reverse("my_shares")).url == reverse("onboarding")
     assert client.get(reverse("my_shares")).status_code == 200
+
+
+def test_the_feed_checks_the_policy_in_its_own_query(client, ann, django_assert_num_queries):
+    """The portal feed reads the version in force with its page query (the middleware leaves
+    it the check): it asks for the policy as every portal page does, keeps where one was
+    going, and an emptied policy asks nothing."""
+    publish("v1")
+    response = client.get(reverse("home") + "?page=2")
+    assert response.status_code == 302
+    assert response.url == f"{reverse('onboarding_policy')}?next=%2F%3Fpage%3D2"
+    assert not PolicyAcceptance.objects.filter(user=ann).exists()
+    policy_accept(user=ann, version=PolicyVersion.objects.get())
+    assert client.get(reverse("home")).status_code == 200
+    publish("")  # emptied: no policy from now on
+    with django_assert_num_queries(3):  # session, user, the page's one query (no policy query)
+        assert client.get(reverse("home")).status_code == 200
