@@ -76,21 +76,17 @@ def feed_items(user: User, *, q: str = "", campaign: int | None = None, topic: i
     return items.annotate(feed_published_at=Coalesce("published_at", "created_at"))
 
 
-class _NoFilters:
-    validated_data: dict = {}  # noqa: RUF012  (read only)
-
-
 _FILTERS = frozenset(FeedQuerySerializer().fields)
 
 
-def _feed_params(request: Request) -> FeedQuerySerializer | _NoFilters:
+def _feed_params(request: Request) -> dict:
     """The feed's validated filters. Without any (most requests: the app polls the plain
     feed) no serializer is run; it is a tenth of an answered 304's time."""
     if _FILTERS.isdisjoint(request.query_params):
-        return _NoFilters()
+        return {}
     params = FeedQuerySerializer(data=request.query_params)
     params.is_valid(raise_exception=True)
-    return params
+    return params.validated_data
 
 
 class FeedPage(KeysetCursorPage):
@@ -148,20 +144,20 @@ class FeedView(generics.ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self) -> QuerySet[ContentItem]:
-        return feed_items(self.request.user, **_feed_params(self.request).validated_data)
+        return feed_items(self.request.user, **_feed_params(self.request))
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         params = _feed_params(request)
         user = request.user
         person = feed_person(user)  # one query: the feed's version, followed topics, shares
         # The queryset is built only when needed (building it is most of a cached page's cost).
-        items = SimpleLazyObject(lambda: feed_items(user, follows=person.follows, **params.validated_data))
+        items = SimpleLazyObject(lambda: feed_items(user, follows=person.follows, **params))
         # The order is the same for everyone of this targeting, followed topics and filters:
         # made once per process and feed version (advocacy.feed_cache); pages past its
         # depth come from the database.
-        key = ("api", *feed_targeting_key(user, person), tuple(sorted(params.validated_data.items())))
+        key = ("api", *feed_targeting_key(user, person), tuple(sorted(params.items())))
         order = cached_order(person.token, key, timezone.now(),
-                             lambda: _order(person.token, items, distinct=bool(params.validated_data.get("q"))))
+                             lambda: _order(person.token, items, distinct=bool(params.get("q"))))
         rows = self.paginator.paginate_sorted(order.rows, request, self, complete=order.complete)
         if rows is None:
             rows = self.paginator.paginate_queryset(feed_light(items), request, self)
