@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -25,6 +24,7 @@ from advocacy.models import FeedVersion, PolicyVersion, Share, SocialAccount, To
 from advocacy.models.shares import ShareStatus
 from content.models import ContentItem, ContentStatus, ShareText, Topic
 from content.selectors import content_visible_to
+from core.compiled import prepared_cursor
 
 # What counts as "you shared this" everywhere (the feed's ✓ pills, the share dialog's
 # warning, the server's "share again" rule): everything but failed and cancelled.
@@ -168,7 +168,7 @@ def feed_person(user: User, *, extras: bool = False, policy: bool = False) -> Fe
         table = PolicyVersion._meta.db_table
         sql += (f" UNION ALL SELECT 5, id, NULL FROM (SELECT id, text FROM {table} "  # noqa: S608
                 f"ORDER BY number DESC LIMIT 1) latest WHERE text <> ''")
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     shared: dict[int, set[str]] = {}

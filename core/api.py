@@ -16,6 +16,7 @@
 
 import hashlib
 import logging
+import threading
 import time
 import uuid
 from typing import Any
@@ -37,7 +38,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from core.client import client_ip
-from core.ratelimit import sliding_window_take
+from core.ratelimit import lease_member, sliding_window_lease
 from core.redis import RedisSkipped, web_redis
 
 logger = logging.getLogger(__name__)
@@ -224,6 +225,16 @@ def _rate(text: str) -> tuple[int, int]:
     return int(count), seconds
 
 
+class _Lease:
+    __slots__ = ("prefix", "size", "used", "until")
+
+    def __init__(self, prefix: str, size: int, until: float) -> None:
+        self.prefix, self.size, self.used, self.until = prefix, size, 0, until
+
+    def unused(self) -> list[str]:
+        return [lease_member(self.prefix, place) for place in range(self.used + 1, self.size + 1)]
+
+
 class ClientThrottle(BaseThrottle):
     """A sliding window per personal token, else per person, else per client address.
 
@@ -231,9 +242,20 @@ class ClientThrottle(BaseThrottle):
     open (logged): an outage of the limiter must not take the API down, nor slow it —
     Redis is asked with the web's short timeout, and skipped for a while after it failed
     (``core.redis.web_redis``).
+
+    A process takes places in a client's window a few at a time (a *lease*: 1 % of the
+    limit, 1 to ``LEASE_MAX``) and hands them out itself for up to ``LEASE_SECONDS``: a
+    client calling often costs one Redis round trip per lease, not per request. Every
+    place is counted in Redis before it is used, so the limit is never exceeded; the
+    places a lease leaves unused are given back with the process's next lease for that
+    client (until then they count, at most ``LEASE_MAX - 1`` per process).
     """
 
     scope = "client"
+    LEASE_MAX = 50
+    LEASE_SECONDS = 1.0
+    _leases: dict[tuple, _Lease] = {}  # per process: (window key, limit, seconds) -> lease
+    _lock = threading.Lock()
 
     def __init__(self) -> None:
         self._wait = 0.0
@@ -251,18 +273,39 @@ class ClientThrottle(BaseThrottle):
         if not rate:
             return True
         limit, window = _rate(rate)
+        key = f"throttle:api:{self.identity(request)}"
+        now = time.time()
+        leases = self._leases
+        with self._lock:
+            lease = leases.get((key, limit, window))
+            if lease is not None and lease.used < lease.size and now < lease.until:
+                lease.used += 1
+                return True
+            if len(leases) > 10_000:  # many clients once: forget the spent leases
+                for stale in [k for k, held in leases.items() if held.used >= held.size or held.until <= now]:
+                    del leases[stale]
+        give_back = lease.unused() if lease is not None else []
+        size = min(self.LEASE_MAX, max(1, limit // 100))
+        prefix = uuid.uuid4().hex
         try:
             with web_redis() as client:
-                self._wait = sliding_window_take(
-                    client, [(f"throttle:api:{self.identity(request)}", limit)],
-                    window_seconds=window, member=uuid.uuid4().hex, now=time.time(),
+                taken, self._wait = sliding_window_lease(
+                    client, key, limit=limit, window_seconds=window, want=size, prefix=prefix, now=now,
+                    give_back=give_back,
                 )
         except RedisSkipped:  # failed a moment ago (logged then): not one log line per request
             return True
         except redis.RedisError as exc:
             logger.error("API throttle skipped (Redis unavailable): %s", type(exc).__name__)
             return True
-        return not self._wait
+        with self._lock:
+            if taken:
+                fresh = _Lease(prefix, taken, now + self.LEASE_SECONDS)
+                fresh.used = 1
+                leases[(key, limit, window)] = fresh
+            else:
+                leases.pop((key, limit, window), None)  # its unused places were given back
+        return bool(taken)
 
     def wait(self) -> float | None:
         return max(1.0, self._wait) if self._wait else None

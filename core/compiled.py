@@ -15,6 +15,10 @@ iterator makes them.
 
 Only for values that reach the SQL as parameters unchanged; a value that changes the SQL
 (``None`` becoming ``IS NULL``, a list's length) belongs in the ``shape`` key.
+
+On PostgreSQL the compiled SQL also runs as a prepared statement (``prepared_cursor``):
+Django binds parameters on the client, so PostgreSQL parses and plans every statement anew
+— for the token check, planning took 0.29 ms and running it 0.12 ms.
 """
 
 import secrets
@@ -24,9 +28,78 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, models
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+
+
+def prepared_cursor(using: str = "default"):
+    """A cursor (Django's wrapper: query logging and execute wrappers as usual) whose
+    statements PostgreSQL keeps prepared on the connection: each SQL text (with its
+    parameter types) is parsed and planned once per connection instead of on every run.
+
+    For hot statements whose text repeats (compiled queries, fixed raw SQL). On other
+    databases, with ``DATABASE_PREPARED_STATEMENTS`` off (a pooler such as pgbouncer in
+    transaction mode before 1.21 cannot keep prepared statements), or where the connection
+    binds on the server already (``server_side_binding``), it is the usual cursor.
+    """
+    connection = connections[using]
+    if (connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS
+            or connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")):
+        return connection.cursor()
+    # Imported here: only a PostgreSQL connection gets this far.
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        if connection.connection.prepare_threshold is None:
+            # Django turns psycopg's preparing off (None), which refuses even an explicit
+            # prepare=True. Django's own cursors bind on the client and never prepare, so
+            # a threshold they cannot reach leaves them as they were.
+            connection.connection.prepare_threshold = 2**31
+        raw = _preparing_cursor_class()(connection.connection)
+        raw.django_connection = connection
+        # As Django's create_cursor does: the connection's time zone for timestamptz values.
+        if connection.timezone != connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
+            register_tzloader(connection.timezone, raw)
+        return connection._prepare_cursor(raw)
+
+
+_PREPARING: list[type] = []
+
+
+class _Statement:
+    """What Django's query log reads of a psycopg cursor (``cursor._query.query``), which a
+    prepared run leaves unset: the statement with its values, composed only if read."""
+
+    def __init__(self, connection, sql: str, params) -> None:
+        self._connection, self._sql, self._params = connection, sql, params
+
+    @property
+    def query(self) -> bytes:
+        return self._connection.ops.compose_sql(self._sql, self._params).encode()
+
+
+def _preparing_cursor_class() -> type:
+    """psycopg's server-binding cursor, preparing every statement it runs at once."""
+    if not _PREPARING:
+        import psycopg
+
+        class PreparingCursor(psycopg.Cursor):
+            django_connection = None
+
+            def execute(self, query, params=None, *, prepare=None, binary=None):
+                super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+                if self._query is None and self.django_connection is not None:
+                    self._query = _Statement(self.django_connection, query, params)
+                return self
+
+        _PREPARING.append(PreparingCursor)
+    return _PREPARING[0]
 
 
 def _sentinel(field: models.Field) -> Any:
@@ -81,7 +154,7 @@ class CompiledQuery:
             adapted = _adapt(self.field_for(name), values[name], connection)
             for i in positions:
                 params[i] = adapted
-        with connection.cursor() as cursor:
+        with prepared_cursor(using) as cursor:
             cursor.execute(plan.sql, params)
             fetched = cursor.fetchall()
         compiler = plan.compiler
@@ -119,3 +192,38 @@ class CompiledQuery:
             annotations=tuple(compiler.annotation_col_map.items()),
             related=get_related_populators(info, compiler.select, using),
         )
+
+
+_INSERTS: dict[tuple[type[Model], str], tuple[str, list[models.Field], bool]] = {}
+
+
+def insert_one(instance: Model, using: str = "default") -> Model:
+    """Write a new ``instance`` as ``save()`` would for a plain INSERT — every concrete
+    column, defaults and ``auto_now_add`` applied (``pre_save``), its key read back — with
+    the SQL built once per model and run as a prepared statement. No signals are sent:
+    for append-only rows on a hot path (an audit entry per posted share) whose model has
+    no receivers that must see them; the caller checks that."""
+    connection = connections[using]
+    model = type(instance)
+    built = _INSERTS.get((model, using))
+    if built is None:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
+        quote = connection.ops.quote_name
+        returning = connection.features.can_return_columns_from_insert
+        columns = ", ".join(quote(f.column) for f in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        # Table and column names from the model, values as parameters: no input in the SQL.
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        if returning:
+            sql += f" RETURNING {quote(meta.pk.column)}"
+        built = _INSERTS[(model, using)] = (sql, fields, returning)
+    sql, fields, returning = built
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    with prepared_cursor(using) as cursor:
+        cursor.execute(sql, params)
+        pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = using
+    return instance

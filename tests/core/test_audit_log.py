@@ -250,3 +250,43 @@ def test_search_filter_and_csv_export(client, admin_user):
     assert any(r[7].startswith("'=HYPERLINK") for r in rows)
     filtered = client.get(reverse("admin:auditlog_logentry_export"), {"event": "approve"})
     assert len(list(csv.reader(io.StringIO(b"".join(filtered.streaming_content).decode())))) == 2
+
+
+def _columns(log: LogEntry) -> dict:
+    return {f.attname: getattr(log, f.attname) for f in LogEntry._meta.concrete_fields if f.attname != "id"}
+
+
+def test_a_workers_entry_is_written_without_the_orm_and_reads_back_the_same(admin_user, monkeypatch):
+    """Outside a request (a worker posting shares) an entry is one INSERT built once per
+    process; it reads back exactly as an entry saved the ORM's way."""
+    from core import audit
+
+    team = Team.objects.create(name="Ops")
+    fast = audit.record(team, event="team checked", actor=admin_user, changes={"name": ["", "Ops"]},
+                        extra={"text": "ünïcode ✓", "n": 3})
+    saved = audit.entry(team, event="team checked", actor=admin_user, changes={"name": ["", "Ops"]},
+                        extra={"text": "ünïcode ✓", "n": 3})
+    saved.timestamp = fast.timestamp
+    saved.save()
+    assert fast.pk and fast.pk != saved.pk and not fast._state.adding
+    assert _columns(LogEntry.objects.get(pk=fast.pk)) == _columns(LogEntry.objects.get(pk=saved.pk))
+    assert entries(team, additional_data__event="team checked").count() == 2
+    # The path is the INSERT: with save() refused, the worker's entry is still written.
+    monkeypatch.setattr(LogEntry, "save", lambda *a, **k: pytest.fail("save() called"))
+    assert audit.record(team, event="team checked again", actor=admin_user).pk
+
+
+def test_in_a_request_entries_are_saved_with_the_requests_actor_and_address(admin_user, monkeypatch):
+    from auditlog.context import set_actor
+
+    from core import audit
+
+    team = Team.objects.create(name="Sales")
+    saved = []
+    real_save = LogEntry.save
+    monkeypatch.setattr(LogEntry, "save", lambda self, *a, **k: saved.append(self) or real_save(self, *a, **k))
+    with set_actor(admin_user, remote_addr="203.0.113.9"):  # what AuditlogMiddleware does
+        log = audit.record(team, event="team checked")
+    assert saved == [log]  # the ORM's save, whose signal fills in the request's actor
+    log = LogEntry.objects.get(pk=log.pk)
+    assert log.actor == admin_user and log.remote_addr == "203.0.113.9"

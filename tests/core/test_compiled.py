@@ -4,12 +4,14 @@ the ORM gives (instances, select_related objects, annotations, converted values)
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Q
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
 from accounts.services.api_tokens import api_token_create
-from core.compiled import CompiledQuery
+from core.compiled import CompiledQuery, prepared_cursor
 from tests.factories import advocate
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +71,45 @@ def test_a_value_the_sql_does_not_carry_is_refused():
     unused = CompiledQuery(lambda shape, values: User.objects.all(), lambda name: User._meta.get_field("email"))
     with pytest.raises(ValueError, match="does not reach the SQL"):
         unused.rows({"email": "ann@example.com"})
+
+
+def _prepared_here() -> list[str]:
+    """The statements this connection keeps prepared (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_on_postgresql_a_compiled_query_is_planned_once_per_connection():
+    ann = advocate(email="ann@example.com")
+    made = api_token_create(user=ann, name="t", scope="read", expires_in_days=5)
+    values = {"email": "nobody@example.com", "prefix": made.token.prefix, "since": timezone.now() - timedelta(hours=1)}
+    with CaptureQueriesContext(connection) as ctx:  # logged and counted like any query
+        for _ in range(3):
+            assert [t.pk for t in TOKENS.rows(values)] == [made.token.pk]
+    assert len(ctx.captured_queries) == 3
+    assert "accounts_apitoken" in ctx.captured_queries[0]["sql"] and made.token.prefix in ctx.captured_queries[2]["sql"]
+    if connection.vendor != "postgresql":  # SQLite has nothing to prepare: the usual cursor
+        with prepared_cursor() as cursor:
+            assert cursor.cursor.__class__.__module__.startswith("django.db.backends.sqlite3")
+        return
+    mine = [sql for sql in _prepared_here() if "accounts_apitoken" in sql]
+    assert len(mine) == 1  # prepared on its first run, reused by the next two
+    assert "$1" in mine[0]  # bound on the server, not inlined
+    # Time zones come back as Django gives them on this connection.
+    assert TOKENS.rows(values)[0].created_at == ApiToken.objects.get(pk=made.token.pk).created_at
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+    ann = advocate(email="ann@example.com")
+    made = api_token_create(user=ann, name="t", scope="read", expires_in_days=5)
+    values = {"email": "nobody@example.com", "prefix": made.token.prefix, "since": timezone.now() - timedelta(hours=1)}
+    for _ in range(3):
+        assert [t.pk for t in TOKENS.rows(values)] == [made.token.pk]
+    if connection.vendor == "postgresql":
+        assert not [sql for sql in _prepared_here() if "accounts_apitoken" in sql]
