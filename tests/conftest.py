@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -111,6 +112,13 @@ def redis_url(redis_server: RedisServer, settings) -> str:
     from core.redis import web_redis_reset
 
     web_redis_reset()  # an earlier test's timeout does not leave this one failing open
+    # Nor an earlier test's dead Redis (a free port's URL): free_port may hand out the same
+    # port again within the backoff, whose circuit would then already be open here.
+    import core.redis
+
+    core.redis._web_down_until.clear()
+    for stamp in Path(settings.REDIS_WEB_CIRCUIT_DIR).glob("redis-*.down"):
+        stamp.unlink(missing_ok=True)
     from core.api import ClientThrottle
 
     ClientThrottle._leases.clear()  # places leased from the Redis just emptied
