@@ -228,8 +228,8 @@ def _rate(text: str) -> tuple[int, int]:
 class _Lease:
     __slots__ = ("prefix", "size", "used", "until")
 
-    def __init__(self, prefix: str, size: int, until: float) -> None:
-        self.prefix, self.size, self.used, self.until = prefix, size, 0, until
+    def __init__(self, prefix: str, size: int, until: float, used: int) -> None:
+        self.prefix, self.size, self.until, self.used = prefix, size, until, used
 
     def unused(self) -> list[str]:
         return [lease_member(self.prefix, place) for place in range(self.used + 1, self.size + 1)]
@@ -300,9 +300,7 @@ class ClientThrottle(BaseThrottle):
             return True
         with self._lock:
             if taken:
-                fresh = _Lease(prefix, taken, now + self.LEASE_SECONDS)
-                fresh.used = 1
-                leases[(key, limit, window)] = fresh
+                leases[(key, limit, window)] = _Lease(prefix, taken, now + self.LEASE_SECONDS, used=1)
             else:
                 leases.pop((key, limit, window), None)  # its unused places were given back
         return bool(taken)

@@ -28,10 +28,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connections, models
+from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from psycopg.pq import Format
 
 
 def prepared_cursor(using: str = "default"):
@@ -48,11 +52,6 @@ def prepared_cursor(using: str = "default"):
     if (connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS
             or connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")):
         return connection.cursor()
-    # Imported here: only a PostgreSQL connection gets this far.
-    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
-    from django.db.backends.postgresql.psycopg_any import register_tzloader
-    from psycopg.pq import Format
-
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
@@ -61,15 +60,12 @@ def prepared_cursor(using: str = "default"):
             # prepare=True. Django's own cursors bind on the client and never prepare, so
             # a threshold they cannot reach leaves them as they were.
             connection.connection.prepare_threshold = 2**31
-        raw = _preparing_cursor_class()(connection.connection)
+        raw = _PreparingCursor(connection.connection)
         raw.django_connection = connection
         # As Django's create_cursor does: the connection's time zone for timestamptz values.
         if connection.timezone != connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
             register_tzloader(connection.timezone, raw)
         return connection._prepare_cursor(raw)
-
-
-_PREPARING: list[type] = []
 
 
 class _Statement:
@@ -84,22 +80,16 @@ class _Statement:
         return self._connection.ops.compose_sql(self._sql, self._params).encode()
 
 
-def _preparing_cursor_class() -> type:
+class _PreparingCursor(psycopg.Cursor):
     """psycopg's server-binding cursor, preparing every statement it runs at once."""
-    if not _PREPARING:
-        import psycopg
 
-        class PreparingCursor(psycopg.Cursor):
-            django_connection = None
+    django_connection = None
 
-            def execute(self, query, params=None, *, prepare=None, binary=None):
-                super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
-                if self._query is None and self.django_connection is not None:
-                    self._query = _Statement(self.django_connection, query, params)
-                return self
-
-        _PREPARING.append(PreparingCursor)
-    return _PREPARING[0]
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+        if self._query is None and self.django_connection is not None:
+            self._query = _Statement(self.django_connection, query, params)
+        return self
 
 
 def _sentinel(field: models.Field) -> Any:
